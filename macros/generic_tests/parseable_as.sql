@@ -1,0 +1,19 @@
+{#-
+    Structural check on a raw column: every non-null value parses as the
+    contract's logical type (date, timestamp, decimal, integer, boolean).
+    Returns the offending values. Skipped (no rows) when the optional table
+    is absent.
+-#}
+{% test parseable_as(model, column_name, expected_type) %}
+    {%- set table = model.identifier if model.identifier is defined else none -%}
+    {%- if execute and table is not none and not raw_table_exists(table) -%}
+        select 1 as nothing where 1 = 0
+    {%- else -%}
+        select
+            {{ column_name }} as unparseable_value,
+            '{{ expected_type }}' as expected_type
+        from {{ model }}
+        where {{ column_name }} is not null
+            and {{ dbt.safe_cast(dbt.safe_cast(column_name, dbt.type_string()), logical_type(expected_type)) }} is null
+    {%- endif -%}
+{% endtest %}

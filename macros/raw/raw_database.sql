@@ -1,0 +1,1 @@
+{% macro raw_database() %}{{ return(var("raw_database", none) or target.database) }}{% endmacro %}

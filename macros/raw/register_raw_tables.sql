@@ -1,0 +1,48 @@
+{#-
+    on-run-start hook. Makes the raw tables available as `<raw_schema>.<table>`
+    relations, then checks the structural contract (every required table and
+    every contract column present) so a broken input stops the build with a
+    message naming the table and the columns, before any model runs.
+-#}
+{% macro register_raw_tables() %}
+    {%- if execute -%}
+        {%- do adapter.dispatch("register_raw_tables", "sales_kpis")() -%}
+        {%- do check_raw_tables() -%}
+    {%- endif -%}
+    {{- return("select 1 as raw_tables_registered") -}}
+{% endmacro %}
+
+{#- Warehouses: the raw tables are loaded by an ingestion tool; nothing to bind. -#}
+{% macro default__register_raw_tables() %}{% endmacro %}
+
+{#-
+    DuckDB: one view per file found in the raw-data directory, `<table>.parquet`
+    or `<table>.csv` (CSV read as text so nothing is lost before staging casts
+    it). Views of tables whose file is gone are dropped, so a stale binding
+    never outlives its file.
+-#}
+{% macro duckdb__register_raw_tables() %}
+    {%- set directory = raw_dir() -%}
+    {%- set schema = raw_schema() -%}
+    {%- do run_query("create schema if not exists " ~ adapter.quote(schema)) -%}
+    {%- for table in raw_contract() -%}
+        {%- set parquet_path = directory ~ "/" ~ table ~ ".parquet" -%}
+        {%- set csv_path = directory ~ "/" ~ table ~ ".csv" -%}
+        {%- set found = run_query(
+            "select file from glob('" ~ parquet_path ~ "') union all select file from glob('" ~ csv_path ~ "')"
+        ).columns[0].values() -%}
+        {%- set view = adapter.quote(schema) ~ "." ~ adapter.quote(table) -%}
+        {%- if found | length > 1 -%}
+            {{- exceptions.raise_compiler_error(
+                "raw table '" ~ table ~ "': both " ~ parquet_path ~ " and " ~ csv_path
+                ~ " exist; keep one of them") -}}
+        {%- elif found | length == 1 and found[0].endswith(".parquet") -%}
+            {%- do run_query("create or replace view " ~ view ~ " as select * from read_parquet('" ~ parquet_path ~ "')") -%}
+        {%- elif found | length == 1 -%}
+            {%- do run_query("create or replace view " ~ view ~ " as select * from read_csv('" ~ csv_path
+                ~ "', header = true, all_varchar = true)") -%}
+        {%- else -%}
+            {%- do run_query("drop view if exists " ~ view) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{% endmacro %}

@@ -1,0 +1,17 @@
+with source as (
+    select * from {{ raw_relation('accounts') }}
+),
+
+renamed as (
+    select
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
+        cast(account_name as {{ dbt.type_string() }}) as account_name,
+        cast(industry as {{ dbt.type_string() }}) as industry,
+        coalesce(cast(segment as {{ dbt.type_string() }}), 'unknown') as segment,
+        cast(region as {{ dbt.type_string() }}) as region,
+        cast(created_at as {{ dbt.type_timestamp() }}) as created_at
+    from source
+)
+
+select * from renamed

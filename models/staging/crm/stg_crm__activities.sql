@@ -1,0 +1,16 @@
+with source as (
+    select * from {{ raw_relation('activities') }}
+),
+
+renamed as (
+    select
+        cast(activity_id as {{ dbt.type_string() }}) as activity_id,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
+        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type,
+        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at
+    from source
+)
+
+select * from renamed

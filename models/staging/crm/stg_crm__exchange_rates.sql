@@ -1,0 +1,13 @@
+with source as (
+    select * from {{ raw_relation('exchange_rates') }}
+),
+
+renamed as (
+    select
+        {{ normalise_currency('currency') }} as currency,
+        cast(rate_to_reporting as {{ type_amount() }}) as rate_to_reporting,
+        cast(rate_date as date) as rate_date
+    from source
+)
+
+select * from renamed

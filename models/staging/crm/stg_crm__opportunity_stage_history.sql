@@ -1,0 +1,14 @@
+with source as (
+    select * from {{ raw_relation('opportunity_stage_history') }}
+),
+
+renamed as (
+    select
+        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        cast(stage_name as {{ dbt.type_string() }}) as stage_name,
+        cast(amount as {{ type_amount() }}) as amount,
+        cast(entered_at as {{ dbt.type_timestamp() }}) as entered_at
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,32 @@
+with source as (
+    select * from {{ raw_relation('subscriptions') }}
+),
+
+renamed as (
+    select
+        cast(subscription_id as {{ dbt.type_string() }}) as subscription_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
+        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        {{ normalise_currency('currency') }} as currency,
+        cast(arr as {{ type_amount() }}) as raw_arr,
+        cast(starts_on as date) as starts_on,
+        cast(ends_on as date) as ends_on
+    from source
+),
+
+-- A negative ARR is set to 0 (listed in dq_record_issues).
+repaired as (
+    select
+        subscription_id,
+        account_id,
+        product_id,
+        currency,
+        raw_arr,
+        case when raw_arr > 0 then raw_arr else 0 end as arr,
+        starts_on,
+        ends_on,
+        coalesce(raw_arr < 0, false) as has_negative_amount
+    from renamed
+)
+
+select * from repaired

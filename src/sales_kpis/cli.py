@@ -1,0 +1,156 @@
+"""The `sales-kpis` command line: parses, calls a module, prints."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from sales_kpis.project import default_database, default_raw_dir
+
+console = Console(highlight=False)
+
+DEMO_END_DATE = "2026-10-31"
+
+
+def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
+    import yaml
+
+    values: dict[str, object] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"--var takes KEY=VALUE, got {pair!r}")
+        key, value = pair.split("=", 1)
+        values[key.strip()] = yaml.safe_load(value) if value else ""
+    return values
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sales-kpis")
+def main() -> None:
+    """Sales KPIs from raw CRM data: generate sample data, validate it, build the marts."""
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write the raw tables to.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed: the same seed gives the same data.")
+@click.option("--leads", type=int, default=10_000, show_default=True, help="Number of leads; everything else scales with it.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True)
+@click.option("--start-date", default="2024-01-01", show_default=True, help="First day of the company's history.")
+@click.option("--end-date", default=DEMO_END_DATE, show_default=True, help="The data's 'today': no event after it.")
+def generate(out_dir: Path, seed: int, leads: int, fmt: str, start_date: str, end_date: str) -> None:
+    """Write a realistic B2B SaaS company's CRM tables (every contract table)."""
+    from sales_kpis.generate import generate as generate_data
+
+    with console.status("generating") as status:
+        counts = generate_data(out_dir, seed=seed, leads=leads, fmt=fmt, start_date=start_date,
+                               end_date=end_date, progress=lambda text: status.update(text))
+    table = Table("table", "rows", title=f"Wrote {out_dir}")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+
+
+def _print_validation(report) -> None:
+    for note in report.notes:
+        console.print(f"[dim]note:[/dim] {note}")
+    for problem in report.problems:
+        colour = "red" if problem.severity == "error" else "yellow"
+        where = ", ".join(part for part in (problem.key, f"column {problem.column}" if problem.column else None) if part)
+        console.print(f"[{colour}]{problem.severity}[/{colour}] {problem.table}: {problem.problem}"
+                      + (f" ({where})" if where else "") + (f" - {problem.detail}" if problem.detail else ""))
+    console.print(report.summary())
+
+
+@main.command()
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Raw-data directory (default $SALES_KPIS_RAW_DIR or data/raw).")
+@click.option("--reporting-currency", default="USD", show_default=True)
+def validate(raw_dir: Path | None, reporting_currency: str) -> None:
+    """Check raw files against the contract; exit 1 on any error."""
+    from sales_kpis.validate import validate as validate_raw
+
+    report = validate_raw(raw_dir or default_raw_dir(), reporting_currency=reporting_currency)
+    _print_validation(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
+               variables: dict[str, object], select: tuple[str, ...], threads: int | None,
+               full_refresh: bool = False) -> bool:
+    from sales_kpis.dbt_runner import DbtOptions, failing_rows, run_dbt
+
+    options = DbtOptions(
+        raw_dir=raw_dir or default_raw_dir(),
+        database=database or default_database(),
+        target=target,
+        as_of=as_of,
+        variables=variables,
+        select=list(select),
+        threads=threads,
+        full_refresh=full_refresh,
+    )
+    finished = {"count": 0}
+    with console.status("dbt build: starting") as status:
+
+        def progress(name: str, node_status: str) -> None:
+            finished["count"] += 1
+            status.update(f"dbt build: {finished['count']} nodes done, last {name} ({node_status})")
+
+        run = run_dbt("build", options, on_node_finished=progress)
+
+    summary = Table("resource", "pass", "warn", "fail", "error", "skip", title=f"dbt build in {run.elapsed:.1f} s")
+    for resource_type, counts in sorted(run.counts().items()):
+        summary.add_row(resource_type, str(counts["pass"] + counts["success"]), str(counts["warn"]),
+                        str(counts["fail"]), str(counts["error"]), str(counts["skipped"]))
+    console.print(summary)
+    for warning in run.warnings:
+        console.print(f"[yellow]warn[/yellow] {warning.name}: {warning.message}")
+    for failure in run.failures:
+        console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {failure.message}")
+        if failure.resource_type in {"test", "unit_test"} and failure.compiled_code and target == "duckdb" and failure.resource_type == "test":
+            try:
+                for row in failing_rows(options.database, failure.compiled_code):
+                    console.print(f"    {row}")
+            except Exception:  # the rows are a courtesy; the failure is already named
+                pass
+    if run.exception:
+        console.print(f"[red]dbt failed:[/red] {run.exception}")
+    ok = run.success and not run.failures and run.exception is None
+    console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
+    return ok
+
+
+@main.command()
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Raw-data directory (default $SALES_KPIS_RAW_DIR or data/raw).")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb).")
+@click.option("--as-of", "as_of", default=None, help="As-of date (YYYY-MM-DD); default today.")
+@click.option("--target", default="duckdb", show_default=True, help="profiles.yml target: duckdb or postgres.")
+@click.option("--var", "var_pairs", multiple=True, help="Extra dbt var, KEY=VALUE (repeatable).")
+@click.option("--select", multiple=True, help="dbt selection (repeatable).")
+@click.option("--threads", type=int, default=None)
+@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh) -> None:
+    """Run `dbt build` (models and tests); exit 1 naming the failing nodes."""
+    ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo data lives (default data/raw).")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--leads", type=int, default=20_000, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> None:
+    """Generate sample data if absent, validate it, build, and summarise."""
+    from sales_kpis.demo import run_demo
+
+    ok = run_demo(console, raw_dir or default_raw_dir(), database or default_database(), leads, seed,
+                  DEMO_END_DATE, _run_build, _print_validation)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
