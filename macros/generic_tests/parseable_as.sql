@@ -1,7 +1,7 @@
 {#-
     Structural check on a raw column: every non-null value parses as the
     contract's logical type (date, timestamp, decimal, integer, boolean).
-    Returns the offending values. Skipped (no rows) when the optional table
+    Returns the offending rows (so their keys show). Skipped (no rows) when the optional table
     is absent.
 -#}
 {% test parseable_as(model, column_name, expected_type) %}
@@ -10,10 +10,11 @@
         select 1 as nothing where 1 = 0
     {%- else -%}
         select
+            '{{ expected_type }}' as expected_type,
             {{ column_name }} as unparseable_value,
-            '{{ expected_type }}' as expected_type
+            *
         from {{ model }}
         where {{ column_name }} is not null
-            and {{ dbt.safe_cast(dbt.safe_cast(column_name, dbt.type_string()), logical_type(expected_type)) }} is null
+            and {{ try_cast("cast(" ~ column_name ~ " as " ~ dbt.type_string() ~ ")", logical_type(expected_type)) }} is null
     {%- endif -%}
 {% endtest %}

@@ -79,7 +79,7 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
 
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
-               full_refresh: bool = False) -> bool:
+               full_refresh: bool = False, verbose: bool = False) -> bool:
     from sales_kpis.dbt_runner import DbtOptions, failing_rows, run_dbt
 
     options = DbtOptions(
@@ -99,7 +99,8 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
             finished["count"] += 1
             status.update(f"dbt build: {finished['count']} nodes done, last {name} ({node_status})")
 
-        run = run_dbt("build", options, on_node_finished=progress)
+        run = run_dbt("build", options, on_node_finished=progress,
+                      extra_args=[] if verbose else ["--log-level", "none"])
 
     summary = Table("resource", "pass", "warn", "fail", "error", "skip", title=f"dbt build in {run.elapsed:.1f} s")
     for resource_type, counts in sorted(run.counts().items()):
@@ -112,8 +113,8 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {failure.message}")
         if failure.resource_type in {"test", "unit_test"} and failure.compiled_code and target == "duckdb" and failure.resource_type == "test":
             try:
-                for row in failing_rows(options.database, failure.compiled_code):
-                    console.print(f"    {row}")
+                for row in failing_rows(options.database, failure.compiled_code, limit=3):
+                    console.print(f"    failing row: {str(row)[:300]}")
             except Exception:  # the rows are a courtesy; the failure is already named
                 pass
     if run.exception:
@@ -132,9 +133,10 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--select", multiple=True, help="dbt selection (repeatable).")
 @click.option("--threads", type=int, default=None)
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
-def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh) -> None:
+@click.option("--verbose", is_flag=True, help="Show dbt's own log.")
+def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh, verbose) -> None:
     """Run `dbt build` (models and tests); exit 1 naming the failing nodes."""
-    ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh)
+    ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose)
     sys.exit(0 if ok else 1)
 
 
