@@ -16,13 +16,16 @@ What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
 2. keys: duplicate primary keys (with how many times and on which rows), null
    primary-key columns (reported by row number, since there is no key);
 3. values: dates, timestamps, decimals, integers and booleans that do not parse
-   (CSV is read as text, so nothing is lost before it is checked), and null
-   values in required columns;
+   (CSV is read as text, so nothing is lost before it is checked; a blank value
+   is null), and null values in required columns. A decimal must fit the
+   build's money type ``AMOUNT_SQL_TYPE``; an integer must be integral ("3.0"
+   is, "3.5" is not); a timestamp with a UTC offset is converted to UTC;
 4. vocabularies: stage names not in the stages config (the user's ``stages``
-   file when present, else ``contract.DEFAULT_STAGES``), user roles not in
-   ``USER_ROLES`` (case-insensitive), opportunity types not in
-   ``OPPORTUNITY_TYPES``; a user's stages file must also be coherent (one won
-   stage at least, won implies closed, probabilities within 0..1);
+   file when present, else ``contract.DEFAULT_STAGES``; exact match), user
+   roles not in ``USER_ROLES`` and opportunity types not in
+   ``OPPORTUNITY_TYPES`` (both trimmed and case-insensitive, as staging reads
+   them); a user's stages file must also be coherent (a won stage exists, won
+   implies closed, probabilities within 0..1);
 5. orphaned foreign keys (every ``contract.ForeignKey``; null is fine; a
    foreign key into an optional table that is absent is skipped with a note),
    including history rows for unknown opportunities (``unknown_opportunity``);
@@ -110,12 +113,15 @@ LEAD_ORDER: tuple[tuple[str, str], ...] = (
     ("sql_at", "converted_at"),
 )
 
+# Money and rates, as the dbt project types them (macros/utils/type_amount.sql).
+AMOUNT_SQL_TYPE = "DECIMAL(28, 6)"
+
 _SQL_TYPES = {
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
-    "decimal": "DOUBLE",
-    "integer": "BIGINT",
+    "decimal": AMOUNT_SQL_TYPE,
+    "integer": "INTEGER",
     "boolean": "BOOLEAN",
 }
 
@@ -132,7 +138,7 @@ _COMPATIBLE = {
 _NOUN = {
     "date": "a valid date",
     "timestamp": "a valid timestamp",
-    "decimal": "a valid number",
+    "decimal": f"a valid number (fitting {AMOUNT_SQL_TYPE.lower()})",
     "integer": "a valid integer",
     "boolean": "a valid boolean",
 }
@@ -245,18 +251,23 @@ def _typed_expr(logical: str, kind: str, src: str, text: str) -> str:
         return f"TRY_CAST({text} AS DATE)" if kind == "text" else f"CAST({src} AS DATE)"
     if logical == "timestamp":
         if kind == "text":
-            # Through TIMESTAMPTZ so an explicit offset is honoured (the session runs in UTC).
-            return f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            # A plain cast to TIMESTAMP silently drops a UTC offset ("...+02:00"), so text that may carry
+            # one goes through TIMESTAMPTZ (the session runs in UTC). Both give the same value for text
+            # without an offset; the test only keeps the slower path off the common case.
+            tz = f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            maybe_offset = (f"(length({text}) > 10 AND (upper({text}[-1]) = 'Z' OR {text}[-6] IN ('+', '-') "
+                            f"OR {text}[-5] IN ('+', '-') OR {text}[-3] IN ('+', '-')))")
+            return f"(CASE WHEN {maybe_offset} THEN {tz} ELSE coalesce(TRY_CAST({text} AS TIMESTAMP), {tz}) END)"
         return f"CAST({src} AS TIMESTAMP)"
     if logical == "decimal":
-        value = f"TRY_CAST({text} AS DOUBLE)" if kind == "text" else f"CAST({src} AS DOUBLE)"
-        return f"(CASE WHEN isfinite({value}) THEN {value} END)"
+        # The build's money type (macros/utils/type_amount.sql): a value it cannot hold is unparseable.
+        return f"TRY_CAST({text if kind == 'text' else src} AS {AMOUNT_SQL_TYPE})"
     if logical == "integer":
         if kind == "int":
-            return f"TRY_CAST({src} AS BIGINT)"
+            return f"TRY_CAST({src} AS INTEGER)"
+        # "3" and "3.0" are integers (pandas writes nullable integers as floats); "3.5" is not.
         value = f"TRY_CAST({text} AS DOUBLE)" if kind == "text" else f"CAST({src} AS DOUBLE)"
-        return (f"(CASE WHEN isfinite({value}) AND {value} = trunc({value}) AND abs({value}) < 9e15 "
-                f"THEN CAST({value} AS BIGINT) END)")
+        return f"(CASE WHEN {value} = trunc({value}) THEN TRY_CAST({value} AS INTEGER) END)"
     if logical == "boolean":
         if kind == "bool":
             return src
@@ -286,7 +297,9 @@ class _Validator:
         self.unusable: set[str] = set()  # contract tables provided but not readable/ambiguous
         # (table, problem) -> [severity, examples, total]
         self.groups: dict[tuple[str, str], list] = {}
+        self.pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # queued row checks per table
         self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")
         try:
             self.con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error:  # pragma: no cover - ICU missing; naive timestamps are still fine
@@ -310,18 +323,37 @@ class _Validator:
 
     def query_rows(self, table: str, problem: str, column: str | None, where: str, detail: str,
                    severity: str = ERROR, joins: str = "", column_sql: str | None = None) -> None:
-        """Report every row of ``t_<table>`` (alias t) matching ``where``; ``detail`` is a SQL text expression."""
-        col_expr = column_sql or (_lit(column) if column else "NULL")
-        sql = f"""
-            SELECT {self.key_expr(table)} AS k, {col_expr} AS c, {detail} AS d, count(*) OVER () AS n
-            FROM {_q('t_' + table)} AS t {joins}
-            WHERE {where}
-            ORDER BY t.__row
-            LIMIT {max(self.max_examples, 1)}
+        """Report every row of ``t_<table>`` (alias t) matching ``where``; ``detail`` is a SQL text expression.
+
+        Checks are queued and run by ``flush``, one query per table (a UNION ALL of its checks).
         """
-        rows = self.con.execute(sql).fetchall()
-        if rows:
-            self.add_rows(table, problem, severity, [(k, c, d) for k, c, d, _ in rows], rows[0][3])
+        col_expr = column_sql or (_lit(column) if column else "NULL")
+        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, {self.key_expr(table)} AS k, "
+                  f"CAST({col_expr} AS VARCHAR) AS c, CAST({detail} AS VARCHAR) AS d "
+                  f"FROM {_q('t_' + table)} AS t {joins} WHERE {where}")
+        self.pending[table].append((problem, severity, branch))
+
+    def flush(self) -> None:
+        for table, checks in self.pending.items():
+            if not checks:
+                continue
+            union = "\nUNION ALL\n".join(branch for _, _, branch in checks)
+            sql = f"""
+                SELECT chk, k, c, d, n FROM (
+                    SELECT *, count(*) OVER (PARTITION BY chk) AS n,
+                           row_number() OVER (PARTITION BY chk ORDER BY rn) AS i
+                    FROM ({union})
+                ) WHERE i <= {max(self.max_examples, 1)}
+                ORDER BY chk, i
+            """
+            by_check: dict[int, list] = defaultdict(list)
+            for chk, k, c, d, n in self.con.execute(sql).fetchall():
+                by_check[chk].append((k, c, d, n))
+            for chk, (problem, severity, _) in enumerate(checks):
+                rows = by_check.get(chk)
+                if rows:
+                    self.add_rows(table, problem, severity, [(k, c, d) for k, c, d, _ in rows], rows[0][3])
+        self.pending.clear()
 
     def report(self) -> ValidationReport:
         order = {name: i for i, name in enumerate(contract.TABLES)}
@@ -378,6 +410,7 @@ class _Validator:
         self.check_dates()
         self.check_currencies()
         self.check_leads()
+        self.flush()
         return self.report()
 
     def discover_and_load(self) -> None:
@@ -439,7 +472,10 @@ class _Validator:
         if extra:
             self.notes.append(f"{name}: extra column(s) ignored: {', '.join(extra)}")
 
-        select = ["rowid + 1 AS __row"]
+        # Two levels: the inner select normalises each value to text once (blank -> NULL), the outer one
+        # types it, so each expression is evaluated once per value.
+        inner = ["rowid + 1 AS __row"]
+        select = ["__row"]
         usable: set[str] = set()
         present: set[str] = set()
         for column in spec.columns:
@@ -455,9 +491,9 @@ class _Validator:
                 continue
             present.add(c)
             kind = _kind(types[c])
-            src = _q(c)
-            as_text = f"CAST({src} AS VARCHAR)"
-            text = f"(CASE WHEN trim({as_text}) = '' THEN NULL ELSE {as_text} END)"
+            as_text = f"CAST({_q(c)} AS VARCHAR)"
+            txt, src = _q(c + "__txt"), _q(c + "__src")
+            inner.append(f"(CASE WHEN trim({as_text}) = '' THEN NULL ELSE {as_text} END) AS {txt}")
             if kind not in _COMPATIBLE[column.type]:
                 self.add(name, "incompatible_type", c, None,
                          f"{path.name}: column {c} has physical type {types[c]}, which cannot hold "
@@ -465,14 +501,16 @@ class _Validator:
                 typed = f"CAST(NULL AS {sql_type})"
             else:
                 usable.add(c)
-                typed = _typed_expr(column.type, kind, src, text if kind == "text" else as_text)
+                if column.type != "text" and kind != "text":
+                    inner.append(f"{_q(c)} AS {src}")
+                typed = _typed_expr(column.type, kind, src, txt)
             if column.type != "text":
-                select.append(f"{text} AS {_q(c + '__raw')}")
+                select.append(f"{txt} AS {_q(c + '__raw')}")
             select.append(f"{typed} AS {_q(c)}")
 
-        self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} FROM {raw}")
+        rows = self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} "
+                                f"FROM (SELECT {', '.join(inner)} FROM {raw})").fetchone()[0]
         self.con.execute(f"DROP TABLE {raw}")
-        rows = self.con.execute(f"SELECT count(*) FROM {_q('t_' + name)}").fetchone()[0]
         self.tables[name] = rows
         self.loaded[name] = _Loaded(name, path, rows, usable, present)
 
@@ -528,12 +566,14 @@ class _Validator:
 
     def setup_stages(self) -> None:
         if "stages" in self.loaded:
-            self.stage_source = f"{self.loaded['stages'].path.name}"
             if self.has("stages", "stage_name"):
+                self.stage_source = self.loaded["stages"].path.name
                 self.con.execute("CREATE TABLE _stages AS SELECT DISTINCT stage_name FROM t_stages "
                                  "WHERE stage_name IS NOT NULL")
+                self.notes.append(f"stage names are checked against {self.stage_source}, which replaces "
+                                  f"the default funnel")
             else:
-                self.con.execute("CREATE TABLE _stages (stage_name VARCHAR)")
+                self.stage_source = None
             self.check_stages_config()
         elif "stages" in self.unusable:
             self.stage_source = None  # the user's file is unusable: don't guess
@@ -576,7 +616,7 @@ class _Validator:
             types = ", ".join(_lit(r) for r in contract.OPPORTUNITY_TYPES)
             self.query_rows(
                 "opportunities", "unknown_opportunity_type", "opportunity_type",
-                f"t.opportunity_type IS NOT NULL AND t.opportunity_type NOT IN ({types})",
+                f"t.opportunity_type IS NOT NULL AND lower(trim(t.opportunity_type)) NOT IN ({types})",
                 f"'opportunity_type ''' || t.opportunity_type || ''' is not one of "
                 f"{', '.join(contract.OPPORTUNITY_TYPES)}'")
 
