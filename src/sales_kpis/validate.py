@@ -1,9 +1,9 @@
 """Validate a raw-data directory against the raw contract (strict).
 
 ``validate(raw_dir)`` reads every ``<table>.parquet`` / ``<table>.csv`` in
-``raw_dir`` into an in-process DuckDB database and runs one set-based SQL query
-per check (nothing loops over rows in Python), so a few million rows take
-seconds. It never raises on bad data: every problem is reported by table, key
+``raw_dir`` into an in-process DuckDB database and runs set-based SQL (the row
+checks of a table are one query; nothing loops over rows in Python), so a few
+million rows take seconds. It never raises on bad data: every problem is reported by table, key
 and column (``Problem``), and ``ValidationReport.ok`` is False as soon as one
 problem is an error, so a pipeline can gate on it.
 
@@ -29,11 +29,13 @@ What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
 5. orphaned foreign keys (every ``contract.ForeignKey``; null is fine; a
    foreign key into an optional table that is absent is skipped with a note),
    including history rows for unknown opportunities (``unknown_opportunity``);
-6. negative amounts, and exchange rates that are not positive;
+6. negative amounts (opportunity and history amounts, subscription ARR, quota
+   amounts, OTE), and exchange rates that are not positive;
 7. close dates before creation, subscriptions ending before they start, quota
    and target periods ending before they start;
-8. amounts in a currency other than the reporting currency with no exchange
-   rate on or before the date they belong to (an opportunity's close date; a
+8. opportunities and subscriptions in a currency other than the reporting
+   currency (upper-cased; null = reporting currency) with no exchange rate on
+   or before the date their amount belongs to (an opportunity's close date; a
    subscription's first month end, which is the earliest month it needs a rate
    for, so later months are covered too).
 
@@ -43,8 +45,7 @@ order, a lead both disqualified and converted.
 Rows flagged ``is_deleted`` are ignored, as the build ignores them, except by
 the checks on the file itself (null keys, values that do not parse, required
 values that are null); a deleted row still counts as the target of a foreign
-key. Row numbers
-are 1-based data rows (a CSV header line is not counted). For each table and
+key. Row numbers are 1-based data rows (a CSV header line is not counted). For each table and
 problem at most ``max_examples`` rows are listed; when there are more, one
 extra ``Problem`` with ``key=None`` says how many more (``"and 1,234 more
 rows (1,254 in total)"``), and ``ValidationReport.totals`` always holds the
@@ -210,7 +211,11 @@ class ValidationReport:
 
 def validate(raw_dir: str | Path, reporting_currency: str = "USD", max_examples: int = 20) -> ValidationReport:
     """Check every table in ``raw_dir`` against the raw contract; see the module docstring."""
-    return _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples))).run()
+    validator = _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples)))
+    try:
+        return validator.run()
+    finally:
+        validator.con.close()
 
 
 # --------------------------------------------------------------------------- internals
