@@ -340,7 +340,7 @@ class _Validator:
         if not deleted_too:
             where = f"({where}) AND {self.live(table)}"
         col_expr = column_sql or (_lit(column) if column else "NULL")
-        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, {self.key_expr(table)} AS k, "
+        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, "
                   f"CAST({col_expr} AS VARCHAR) AS c, CAST({detail} AS VARCHAR) AS d "
                   f"FROM {_q('t_' + table)} AS t {joins} WHERE {where}")
         self.pending[table].append((problem, severity, branch))
@@ -350,13 +350,15 @@ class _Validator:
             if not checks:
                 continue
             union = "\nUNION ALL\n".join(branch for _, _, branch in checks)
+            # Keys are rendered for the listed rows only.
             sql = f"""
-                SELECT chk, k, c, d, n FROM (
+                SELECT hit.chk, {self.key_expr(table)} AS k, hit.c, hit.d, hit.n FROM (
                     SELECT *, count(*) OVER (PARTITION BY chk) AS n,
                            row_number() OVER (PARTITION BY chk ORDER BY rn) AS i
                     FROM ({union})
-                ) WHERE i <= {max(self.max_examples, 1)}
-                ORDER BY chk, i
+                ) AS hit JOIN {_q('t_' + table)} AS t ON t.__row = hit.rn
+                WHERE hit.i <= {max(self.max_examples, 1)}
+                ORDER BY hit.chk, hit.i
             """
             by_check: dict[int, list] = defaultdict(list)
             for chk, k, c, d, n in self.con.execute(sql).fetchall():
@@ -539,7 +541,8 @@ class _Validator:
             self.unreadable(name, path, exc)
             return
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {raw}")
+            if suffix != ".parquet":
+                self.con.execute(f"DROP TABLE IF EXISTS {raw}")
         self.tables[name] = rows
         self.loaded[name] = _Loaded(name, path, rows, usable, present)
 
@@ -549,6 +552,7 @@ class _Validator:
         self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
 
     def check_keys(self) -> None:
+        keyed: dict[str, tuple[str, str]] = {}  # table -> (key columns, filter) for the duplicate check
         for name, loaded in self.loaded.items():
             spec = contract.TABLES[name]
             pk = spec.primary_key
@@ -557,33 +561,43 @@ class _Validator:
                     self.query_rows(name, "null_key", c, f"{self.text(name, c)} IS NULL",
                                     f"'primary-key column {c} is null (row ' || t.__row || ')'",
                                     deleted_too=True)
-            if not all(c in loaded.columns for c in pk):
-                continue
-            cols = ", ".join(_q(c) for c in pk)
-            not_null = " AND ".join([f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable]
-                                    + [self.live(name, alias=_q("t_" + name))])
-            rendered = " || ".join(
-                f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
-                for i, c in enumerate(pk))
-            join = " AND ".join(f"x.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
-            sql = f"""
-                WITH dup AS (
-                    SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
-                    FROM {_q('t_' + name)} WHERE {not_null}
-                    GROUP BY {cols} HAVING count(*) > 1
-                ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
-                SELECT {rendered} AS k, d.times, d.n, d.first_row,
-                       (SELECT list(x.__row ORDER BY x.__row)[1:10] FROM {_q('t_' + name)} AS x
-                        WHERE {join} AND {self.live(name, alias="x")})
-                FROM top AS d ORDER BY d.first_row
-            """
-            rows = self.con.execute(sql).fetchall()
-            if rows:
-                listed = []
-                for key, times, _, _, at in rows:
-                    where = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
-                    listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where})"))
-                self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
+            if all(c in loaded.columns for c in pk):
+                keyed[name] = (", ".join(_q(c) for c in pk), " AND ".join(
+                    [f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable] + [self.live(name)]))
+        if not keyed:
+            return
+        # One cheap query finds the tables with duplicates; only those get the detailed one.
+        counts = self.con.execute("\nUNION ALL\n".join(
+            f"SELECT {_lit(name)}, count(*) FROM (SELECT 1 FROM {_q('t_' + name)} AS t WHERE {where} "
+            f"GROUP BY {cols} HAVING count(*) > 1)" for name, (cols, where) in keyed.items())).fetchall()
+        for name, n in counts:
+            if n:
+                self.report_duplicates(name, *keyed[name])
+
+    def report_duplicates(self, name: str, cols: str, where: str) -> None:
+        pk = contract.TABLES[name].primary_key
+        rendered = " || ".join(
+            f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
+            for i, c in enumerate(pk))
+        join = " AND ".join(f"t.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
+        sql = f"""
+            WITH dup AS (
+                SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
+                FROM {_q('t_' + name)} AS t WHERE {where}
+                GROUP BY {cols} HAVING count(*) > 1
+            ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
+            SELECT {rendered} AS k, d.times, d.n,
+                   (SELECT list(t.__row ORDER BY t.__row)[1:10] FROM {_q('t_' + name)} AS t
+                    WHERE {join} AND {where})
+            FROM top AS d ORDER BY d.first_row
+        """
+        rows = self.con.execute(sql).fetchall()
+        listed = []
+        for key, times, _, at in rows:
+            where_rows = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
+            listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where_rows})"))
+        if rows:
+            self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
 
     def check_values(self) -> None:
         for name, loaded in self.loaded.items():
