@@ -74,10 +74,14 @@ test-build: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# All three steps run even when one fails, so one run reports every failure.
 test: $(STAMP)
-	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory test-build
-	@$(MAKE) --no-print-directory pytest
+	@failed=""; \
+	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	$(MAKE) --no-print-directory test-build || failed="$$failed test-build"; \
+	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: lint, test-build and pytest passed"
 
 clean:
 	rm -rf $(SCRATCH) target logs .pytest_cache .sqlfluff_cache
