@@ -11,6 +11,7 @@ where the data is big.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -359,6 +360,7 @@ def funnel_diagnosis(facts: Facts) -> pd.DataFrame:
     sql_days, won_days = int(v["funnel_diagnosis_sql_window_days"]), int(v["funnel_diagnosis_won_window_days"])
     drop, rise, time_rise = float(v["funnel_diagnosis_conversion_drop"]), float(v["funnel_diagnosis_volume_rise"]), float(v["funnel_diagnosis_time_rise"])
     steady, min_leads = float(v["funnel_diagnosis_steady_tolerance"]), int(v["funnel_diagnosis_min_leads"])
+    min_z = float(v["funnel_diagnosis_min_z"])
     min_source_leads = int(v["funnel_diagnosis_min_source_leads"])
     leads = facts.leads.copy()
     leads["created_month"] = period_start(leads["created_on"], "month")
@@ -405,6 +407,13 @@ def funnel_diagnosis(facts: Facts) -> pd.DataFrame:
     def change(a, b):
         return None if a is None or b is None or b == 0 else a / b - 1
 
+    def z_statistic(x1, n1, x2, n2):
+        if any(pd.isna(x) for x in (x1, n1, x2, n2)) or n1 == 0 or n2 == 0:
+            return None
+        pooled = float(x1 + x2) / float(n1 + n2)
+        spread = math.sqrt(pooled * (1 - pooled) * (1.0 / n1 + 1.0 / n2))
+        return None if spread == 0 else (float(x1) / float(n1) - float(x2) / float(n2)) / spread
+
     diagnosis = {}
     for m in month.index:
         w, b = rolled.loc[m], base.loc[m]
@@ -413,12 +422,13 @@ def funnel_diagnosis(facts: Facts) -> pd.DataFrame:
         sps_w, sps_b = ratio(w["sqls"], w["sdrs"]), ratio(b["sqls"], b["sdrs"])
         days_w, days_b = ratio(w["days"], w["sqls"]), ratio(b["days"], b["sqls"])
         changes = {"lead_to_sql_rate_change": change(rate_w, rate_b), "leads_per_sdr_change": change(lps_w, lps_b),
-                   "sqls_per_sdr_change": change(sps_w, sps_b), "days_to_sql_change": change(days_w, days_b)}
+                   "sqls_per_sdr_change": change(sps_w, sps_b), "days_to_sql_change": change(days_w, days_b),
+                   "lead_to_sql_rate_z": z_statistic(w["cohort"], w["leads"], b["cohort"], b["leads"])}
         window_complete = period_end(m, "month") + pd.Timedelta(days=sql_days) <= facts.as_of
         if (not window_complete or w["months"] < window or pd.isna(b["months"]) or b["months"] < window
                 or w["leads"] < min_leads or b["leads"] < min_leads or any(c is None for c in changes.values())):
             label = "insufficient_data"
-        elif changes["lead_to_sql_rate_change"] > -drop:
+        elif changes["lead_to_sql_rate_change"] > -drop or changes["lead_to_sql_rate_z"] > -min_z:
             label = "healthy"
         elif changes["leads_per_sdr_change"] >= rise and changes["days_to_sql_change"] >= time_rise:
             label = "sdr_capacity"
@@ -431,12 +441,15 @@ def funnel_diagnosis(facts: Facts) -> pd.DataFrame:
                         "month_median_days_to_sql": month.loc[m, "month_median_days_to_sql"], **changes}
     extra = pd.DataFrame.from_dict(diagnosis, orient="index")
     table = table.merge(extra, left_on="month_start", right_index=True, how="left")
-    falling = []
+    falling, z_values = [], []
     for _, row in table.iterrows():
         wl, bl = row["source_window_leads"], row["source_baseline_leads"]
-        ok = pd.notna(bl) and wl >= min_source_leads and bl >= min_source_leads
-        falling.append(bool(ok and row["source_window_cohort_sqls"] * bl < (1 - drop) * row["source_baseline_cohort_sqls"] * wl))
+        z = z_statistic(row["source_window_cohort_sqls"], wl, row["source_baseline_cohort_sqls"], bl)
+        z_values.append(z)
+        ok = pd.notna(bl) and wl >= min_source_leads and bl >= min_source_leads and z is not None and z <= -min_z
+        falling.append(bool(ok and row["source_window_cohort_sqls"] * bl <= (1 - drop) * row["source_baseline_cohort_sqls"] * wl))
     table["is_source_conversion_falling"] = falling
+    table["source_lead_to_sql_rate_z"] = z_values
     return table
 
 

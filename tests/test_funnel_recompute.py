@@ -184,5 +184,6 @@ def test_kpi_funnel_diagnosis_matches_recomputation(built_warehouse, facts):
         "window_leads": "count", "baseline_leads": "count", "month_median_days_to_sql": "rate",
         "window_lead_to_sql_rate": "rate", "baseline_lead_to_sql_rate": "rate",
         "lead_to_sql_rate_change": "rate", "leads_per_sdr_change": "rate", "sqls_per_sdr_change": "rate",
-        "days_to_sql_change": "rate", "diagnosis": "text", "is_source_conversion_falling": "text",
+        "days_to_sql_change": "rate", "lead_to_sql_rate_z": "rate", "source_lead_to_sql_rate_z": "rate",
+        "diagnosis": "text", "is_source_conversion_falling": "text",
     }, "kpi_funnel_diagnosis")

@@ -11,11 +11,12 @@
     Rows are dense: every month from the first lead event to the as-of date, for
     every lead source seen.
 -#}
-{%- set window_months = var('funnel_diagnosis_window_months', 3) | int -%}
+{%- set window_months = var('funnel_diagnosis_window_months', 6) | int -%}
 {%- set lag_months = var('funnel_diagnosis_baseline_lag_months', 12) | int -%}
 {%- set sql_window_days = var('funnel_diagnosis_sql_window_days', 30) | int -%}
 {%- set won_window_days = var('funnel_diagnosis_won_window_days', 180) | int -%}
-{%- set conversion_drop = var('funnel_diagnosis_conversion_drop', 0.2) -%}
+{%- set conversion_drop = var('funnel_diagnosis_conversion_drop', 0.1) -%}
+{%- set min_z = var('funnel_diagnosis_min_z', 1.645) -%}
 {%- set volume_rise = var('funnel_diagnosis_volume_rise', 0.2) -%}
 {%- set time_rise = var('funnel_diagnosis_time_rise', 0.2) -%}
 {%- set steady_tolerance = var('funnel_diagnosis_steady_tolerance', 0.2) -%}
@@ -207,7 +208,8 @@ month_changes as (
         month_rates.window_lead_to_sql_rate / nullif(month_rates.baseline_lead_to_sql_rate, 0) - 1 as lead_to_sql_rate_change,
         month_rates.window_leads_per_sdr / nullif(month_rates.baseline_leads_per_sdr, 0) - 1 as leads_per_sdr_change,
         month_rates.window_sqls_per_sdr / nullif(month_rates.baseline_sqls_per_sdr, 0) - 1 as sqls_per_sdr_change,
-        month_rates.window_avg_days_to_sql / nullif(month_rates.baseline_avg_days_to_sql, 0) - 1 as days_to_sql_change
+        month_rates.window_avg_days_to_sql / nullif(month_rates.baseline_avg_days_to_sql, 0) - 1 as days_to_sql_change,
+        {{ two_proportion_z('month_rates.window_cohort_sqls', 'month_rates.window_leads', 'month_rates.baseline_cohort_sqls', 'month_rates.baseline_leads') }} as lead_to_sql_rate_z
     from month_rates
 ),
 
@@ -228,8 +230,12 @@ month_diagnosis as (
                 or month_changes.leads_per_sdr_change is null
                 or month_changes.sqls_per_sdr_change is null
                 or month_changes.days_to_sql_change is null
+                or month_changes.lead_to_sql_rate_z is null
                 then 'insufficient_data'
-            when month_changes.lead_to_sql_rate_change > -{{ conversion_drop }} then 'healthy'
+            when
+                month_changes.lead_to_sql_rate_change > -{{ conversion_drop }}
+                or month_changes.lead_to_sql_rate_z > -{{ min_z }}
+                then 'healthy'
             when month_changes.leads_per_sdr_change >= {{ volume_rise }} and month_changes.days_to_sql_change >= {{ time_rise }} then 'sdr_capacity'
             when
                 month_changes.days_to_sql_change < {{ time_rise }}
@@ -292,11 +298,20 @@ final as (
         month_diagnosis.leads_per_sdr_change,
         month_diagnosis.sqls_per_sdr_change,
         month_diagnosis.days_to_sql_change,
+        month_diagnosis.lead_to_sql_rate_z,
+        {{ two_proportion_z(
+            'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
+            'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
+        ) }} as source_lead_to_sql_rate_z,
         coalesce(
             source_baselines.source_window_leads >= {{ min_source_leads }}
             and source_baselines.source_baseline_leads >= {{ min_source_leads }}
             and source_baselines.source_window_cohort_sqls * source_baselines.source_baseline_leads
-            < (1 - {{ conversion_drop }}) * source_baselines.source_baseline_cohort_sqls * source_baselines.source_window_leads,
+            <= (1 - {{ conversion_drop }}) * source_baselines.source_baseline_cohort_sqls * source_baselines.source_window_leads
+            and {{ two_proportion_z(
+                'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
+                'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
+            ) }} <= -{{ min_z }},
             false
         ) as is_source_conversion_falling,
         source_baselines.is_sql_window_complete,
