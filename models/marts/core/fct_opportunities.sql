@@ -56,7 +56,7 @@ latest_entries as (
         stage_number,
         row_number() over (
             partition by opportunity_id
-            order by entered_at desc, is_won desc, stage_name
+            order by entered_at desc, is_won desc, stage_name asc
         ) as entry_rank
     from stage_entries
 ),
@@ -119,7 +119,7 @@ joined as (
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
     left join fx
-        on {{ fx_rate_join('fx', 'opportunities.currency', 'opportunities.close_date') }}
+        on {{ fx_rate_join('fx', 'opportunities.currency', 'opportunities.close_date') }}  -- noqa: LT02
 ),
 
 final as (
