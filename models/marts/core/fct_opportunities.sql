@@ -119,7 +119,7 @@ joined as (
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
     left join fx
-        on {{ fx_rate_join('fx', 'opportunities.currency', 'opportunities.close_date') }}  -- noqa: LT02
+        on {{ fx_rate_join('fx', 'opportunities.currency', 'opportunities.close_date') }}
 ),
 
 final as (
