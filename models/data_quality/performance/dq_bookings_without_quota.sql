@@ -7,7 +7,8 @@
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won
+    where
+        is_won
         and is_bookings_type
 ),
 
@@ -35,7 +36,8 @@ uncovered as (
     from opportunities
     where not exists (
         select 1 from quotas
-        where quotas.user_id = opportunities.owner_id
+        where
+            quotas.user_id = opportunities.owner_id
             and opportunities.close_date >= quotas.period_start
             and opportunities.close_date <= quotas.period_end
     )

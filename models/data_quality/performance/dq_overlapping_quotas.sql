@@ -17,9 +17,10 @@ final as (
         later.period_end as overlapping_period_end
     from quotas as earlier
     inner join quotas as later
-        on earlier.user_id = later.user_id
+        on
+            earlier.user_id = later.user_id
             and earlier.period_start < later.period_start
-            and later.period_start <= earlier.period_end
+            and earlier.period_end >= later.period_start
 )
 
 select * from final

@@ -50,7 +50,8 @@ active_subscriptions as (
         cast(subscriptions.arr * fx.rate_to_reporting as {{ type_money() }}) as arr
     from subscriptions
     inner join months
-        on subscriptions.starts_on <= months.measured_on
+        on
+            subscriptions.starts_on <= months.measured_on
             and (subscriptions.ends_on is null or subscriptions.ends_on > months.measured_on)
     left join fx
         on {{ fx_rate_join('fx', 'subscriptions.currency', 'months.measured_on') }}
@@ -109,8 +110,8 @@ combined as (
 with_history as (
     select
         combined.*,
-        min(case when current_arr > 0 then month_start end) over (
-            partition by account_id, product_id
+        min(case when combined.current_arr > 0 then combined.month_start end) over (
+            partition by combined.account_id, combined.product_id
         ) as first_arr_month_start
     from combined
 ),
@@ -119,11 +120,11 @@ classified as (
     select
         with_history.*,
         case
-            when previous_arr = 0 and current_arr > 0 and first_arr_month_start < month_start then 'reactivation'
-            when previous_arr = 0 and current_arr > 0 then 'new'
-            when previous_arr > 0 and current_arr = 0 then 'churn'
-            when current_arr > previous_arr then 'expansion'
-            when current_arr < previous_arr then 'contraction'
+            when with_history.previous_arr = 0 and with_history.current_arr > 0 and with_history.first_arr_month_start < with_history.month_start then 'reactivation'
+            when with_history.previous_arr = 0 and with_history.current_arr > 0 then 'new'
+            when with_history.previous_arr > 0 and with_history.current_arr = 0 then 'churn'
+            when with_history.current_arr > with_history.previous_arr then 'expansion'
+            when with_history.current_arr < with_history.previous_arr then 'contraction'
             else 'unchanged'
         end as movement_type
     from with_history

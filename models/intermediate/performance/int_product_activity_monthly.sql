@@ -6,7 +6,8 @@
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won
+    where
+        is_won
         and product_id is not null
 ),
 

@@ -91,7 +91,7 @@ product_months as (
         {{ dbt.datediff('product_spans.launch_month_start', 'months.month_start', 'month') }} as months_since_launch
     from product_spans
     inner join months
-        on months.month_start >= product_spans.first_month_start
+        on product_spans.first_month_start <= months.month_start
 ),
 
 joined as (
@@ -114,7 +114,8 @@ joined as (
         coalesce(activity_by_month.ending_customers, 0) as ending_customers
     from product_months
     left join activity_by_month
-        on product_months.product_id = activity_by_month.product_id
+        on
+            product_months.product_id = activity_by_month.product_id
             and product_months.month_start = activity_by_month.month_start
 ),
 

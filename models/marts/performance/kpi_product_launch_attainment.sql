@@ -30,7 +30,8 @@ activity as (
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
-    where is_won
+    where
+        is_won
         and product_id is not null
 ),
 
@@ -84,16 +85,17 @@ movement_actuals as (
         sum(
             case targets.metric
                 {%- for metric in movement_metrics %}
-                when '{{ metric }}' then movements_by_month.{{ metric }}
+                    when '{{ metric }}' then movements_by_month.{{ metric }}
                 {%- endfor %}
             end
         ) as actual_value
     from targets
     inner join movements_by_month
-        on targets.product_id = movements_by_month.product_id
+        on
+            targets.product_id = movements_by_month.product_id
             and (targets.segment is null or targets.segment = movements_by_month.segment)
-            and movements_by_month.month_end >= targets.period_start
-            and movements_by_month.month_end <= targets.period_end
+            and targets.period_start <= movements_by_month.month_end
+            and targets.period_end >= movements_by_month.month_end
     where targets.metric in ('{{ movement_metrics | join("', '") }}')
     group by
         targets.product_id,
@@ -113,16 +115,17 @@ bookings_actuals as (
         sum(
             case targets.metric
                 {%- for metric in bookings_metrics %}
-                when '{{ metric }}' then bookings_by_day.{{ metric }}
+                    when '{{ metric }}' then bookings_by_day.{{ metric }}
                 {%- endfor %}
             end
         ) as actual_value
     from targets
     inner join bookings_by_day
-        on targets.product_id = bookings_by_day.product_id
+        on
+            targets.product_id = bookings_by_day.product_id
             and (targets.segment is null or targets.segment = bookings_by_day.segment)
-            and bookings_by_day.close_date >= targets.period_start
-            and bookings_by_day.close_date <= targets.period_end
+            and targets.period_start <= bookings_by_day.close_date
+            and targets.period_end >= bookings_by_day.close_date
     where targets.metric in ('{{ bookings_metrics | join("', '") }}')
     group by
         targets.product_id,
@@ -159,7 +162,8 @@ joined as (
     left join products
         on targets.product_id = products.product_id
     left join actuals
-        on targets.product_id = actuals.product_id
+        on
+            targets.product_id = actuals.product_id
             and targets.metric = actuals.metric
             and coalesce(targets.segment, '') = coalesce(actuals.segment, '')
             and targets.period_start = actuals.period_start

@@ -21,7 +21,8 @@ users as (
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
-    where is_bookings_type
+    where
+        is_bookings_type
         and owner_id is not null
 ),
 
@@ -80,9 +81,10 @@ attained as (
         coalesce(sum(activity_by_day.pipeline_created_arr), 0) as pipeline_created_arr
     from quotas
     left join activity_by_day
-        on quotas.user_id = activity_by_day.owner_id
-            and activity_by_day.activity_on >= quotas.period_start
-            and activity_by_day.activity_on <= quotas.period_end
+        on
+            quotas.user_id = activity_by_day.owner_id
+            and quotas.period_start <= activity_by_day.activity_on
+            and quotas.period_end >= activity_by_day.activity_on
     group by
         quotas.user_id,
         quotas.period_start,
@@ -148,7 +150,8 @@ joined as (
     left join users
         on attained.user_id = users.user_id
     inner join period_month_parts
-        on attained.user_id = period_month_parts.user_id
+        on
+            attained.user_id = period_month_parts.user_id
             and attained.period_start = period_month_parts.period_start
 ),
 

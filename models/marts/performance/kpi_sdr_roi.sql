@@ -67,8 +67,9 @@ sdr_months as (
         sdrs.left_on
     from sdrs
     inner join months
-        on months.month_start >= sdrs.hire_month_start
-            and months.month_start <= sdrs.last_month_start
+        on
+            sdrs.hire_month_start <= months.month_start
+            and sdrs.last_month_start >= months.month_start
 ),
 
 sourced_by_month as (
@@ -105,24 +106,26 @@ monthly as (
         coalesce(won_by_month.won_arr, 0) as won_arr
     from sdr_months
     left join sourced_by_month
-        on sdr_months.user_id = sourced_by_month.sourced_by_id
+        on
+            sdr_months.user_id = sourced_by_month.sourced_by_id
             and sdr_months.month_start = sourced_by_month.month_start
     left join won_by_month
-        on sdr_months.user_id = won_by_month.sourced_by_id
+        on
+            sdr_months.user_id = won_by_month.sourced_by_id
             and sdr_months.month_start = won_by_month.month_start
 ),
 
 cumulative as (
     select
         monthly.*,
-        sum(sourced_opportunities) over (
-            partition by user_id order by month_start rows between unbounded preceding and current row
+        sum(monthly.sourced_opportunities) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
         ) as cumulative_sourced_opportunities,
-        sum(won_arr) over (
-            partition by user_id order by month_start rows between unbounded preceding and current row
+        sum(monthly.won_arr) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
         ) as cumulative_won_arr,
-        sum(monthly_cost) over (
-            partition by user_id order by month_start rows between unbounded preceding and current row
+        sum(monthly.monthly_cost) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
         ) as cumulative_cost
     from monthly
 ),
@@ -131,8 +134,8 @@ flagged as (
     select
         cumulative.*,
         coalesce(
-            cumulative_cost > 0
-            and cumulative_won_arr >= cast({{ var('sdr_target_roi', 4.0) }} as {{ type_amount() }}) * cumulative_cost,
+            cumulative.cumulative_cost > 0
+            and cumulative.cumulative_won_arr >= cast({{ var('sdr_target_roi', 4.0) }} as {{ type_amount() }}) * cumulative.cumulative_cost,
             false
         ) as is_at_target_roi
     from cumulative
@@ -141,8 +144,8 @@ flagged as (
 reached as (
     select
         flagged.*,
-        min(case when is_at_target_roi then month_start end) over (partition by user_id) as target_reached_month_start,
-        min(case when is_at_target_roi then months_since_hire end) over (partition by user_id) as target_reached_months_since_hire
+        min(case when flagged.is_at_target_roi then flagged.month_start end) over (partition by flagged.user_id) as target_reached_month_start,
+        min(case when flagged.is_at_target_roi then flagged.months_since_hire end) over (partition by flagged.user_id) as target_reached_months_since_hire
     from flagged
 ),
 

@@ -38,7 +38,8 @@ judged as (
         sdrs.*,
         {{ period_start('quarter', 'hired_on') }} as hire_quarter_start,
         case
-            when sdrs.has_ote = 1
+            when
+                sdrs.has_ote = 1
                 and {{ dbt.dateadd('month', horizon, 'sdrs.hire_month_start') }} <= {{ dbt.dateadd('day', 1, as_of_date()) }}
                 then 1
             else 0

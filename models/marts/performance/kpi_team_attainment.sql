@@ -118,7 +118,8 @@ final as (
         rollups.period_end <= {{ as_of_date() }} as is_complete
     from rollups
     left join users as managers
-        on rollups.rollup_type <> 'team'
+        on
+            rollups.rollup_type <> 'team'
             and rollups.rollup_key = managers.user_id
 )
 
