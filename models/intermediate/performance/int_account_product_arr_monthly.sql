@@ -1,20 +1,21 @@
 {{ config(materialized="table") }}
 
 {#-
-    ARR at account x product grain at every month end up to the as-of date,
-    with the month's movement (spec section 4, applied per product):
-    - ARR at a month end = the ARR of the account's subscriptions of that
+    ARR at account x product grain at every month end on or before the as-of
+    date, with the month's movement (spec section 4, applied per product):
+    - ARR at a month end = the arr of the account's subscriptions of that
       product active on that day (starts_on <= day < ends_on, or ends_on
-      null), each converted at that day's rate (latest on or before) and
-      rounded to cents. The current month is measured at the as-of date
-      (subscriptions starting later do not exist yet; rates after it are not
-      known).
+      null), converted at the latest rate on or before it, rounded to cents
+      per account, product and month end. A month not over by the as-of date
+      has no month end yet, so no row.
     - Compared with the previous month end, the change is exactly one of new
       (previous 0, never had ARR of this product before), reactivation
       (previous 0, had some earlier), expansion, contraction, churn, or
-      unchanged.
+      no_change.
     Only account x product x months with ARR now or at the previous month end
-    have rows (zero to zero is no movement).
+    have rows (zero to zero is no movement). Same rules, rounding and columns
+    as issue 4's int_account_product_arr_movements, so either can replace the
+    other.
 -#}
 with subscriptions as (
     select * from {{ ref('stg_crm__subscriptions') }}
@@ -36,10 +37,9 @@ fx as (
 months as (
     select distinct
         month_start,
-        month_end,
-        case when month_end > {{ as_of_date() }} then {{ as_of_date() }} else month_end end as measured_on
+        month_end
     from dates
-    where month_start <= {{ as_of_date() }}
+    where month_end <= {{ as_of_date() }}
 ),
 
 active_subscriptions as (
@@ -47,33 +47,35 @@ active_subscriptions as (
         subscriptions.account_id,
         subscriptions.product_id,
         months.month_start,
-        cast(subscriptions.arr * fx.rate_to_reporting as {{ type_money() }}) as arr
+        subscriptions.arr * fx.rate_to_reporting as arr
     from subscriptions
     inner join months
         on
-            subscriptions.starts_on <= months.measured_on
-            and (subscriptions.ends_on is null or subscriptions.ends_on > months.measured_on)
+            subscriptions.starts_on <= months.month_end
+            and (subscriptions.ends_on is null or subscriptions.ends_on > months.month_end)
     left join fx
-        on {{ fx_rate_join('fx', 'subscriptions.currency', 'months.measured_on') }}
+        on {{ fx_rate_join('fx', 'subscriptions.currency', 'months.month_end') }}
 ),
 
+-- A missing rate leaves the ARR null: the row is kept (and fails the
+-- not_null test) rather than dropped.
 arr_by_month as (
     select
         account_id,
         product_id,
         month_start,
-        sum(arr) as arr
+        cast(sum(arr) as {{ type_money() }}) as arr
     from active_subscriptions
     group by
         account_id,
         product_id,
         month_start
-    having sum(arr) > 0
+    having sum(arr) > 0 or sum(arr) is null
 ),
 
 -- Each month-end ARR is the current ARR of its month and the previous ARR
--- of the next month (up to the as-of month), so zero-to-zero months never
--- materialise.
+-- of the next month (while that month has ended by the as-of date), so
+-- zero-to-zero months never materialise.
 current_and_previous as (
     select
         account_id,
@@ -90,7 +92,7 @@ current_and_previous as (
         cast(0 as {{ type_money() }}) as current_arr,
         arr as previous_arr
     from arr_by_month
-    where month_start < {{ period_start('month', as_of_date()) }}
+    where {{ dbt.dateadd('month', 2, 'month_start') }} <= {{ dbt.dateadd('day', 1, as_of_date()) }}
 ),
 
 combined as (
@@ -125,7 +127,7 @@ classified as (
             when with_history.previous_arr > 0 and with_history.current_arr = 0 then 'churn'
             when with_history.current_arr > with_history.previous_arr then 'expansion'
             when with_history.current_arr < with_history.previous_arr then 'contraction'
-            else 'unchanged'
+            else 'no_change'
         end as movement_type
     from with_history
 ),
@@ -135,6 +137,7 @@ final as (
         classified.account_id,
         classified.product_id,
         classified.month_start,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'classified.month_start')) }} as date) as month_end,
         coalesce(accounts.segment, 'unknown') as segment,
         classified.movement_type,
         cast(classified.previous_arr as {{ type_money() }}) as starting_arr,

@@ -5,8 +5,10 @@
     the as-of month, with months_since_launch (0 = the month of launched_on,
     negative before it, null without a launch date): won bookings of the
     product, its ARR movements (account x product grain, summed), net new
-    ARR and running totals. Attainment against the product's targets, which
-    come per target period, is in kpi_product_launch_attainment.
+    ARR and running totals. ARR is measured at month ends: in a month not
+    over by the as-of date the ARR columns are null (bookings so far are
+    shown). Attainment against the product's targets, which come per target
+    period, is in kpi_product_launch_attainment.
 -#}
 with products as (
     select * from {{ ref('stg_crm__products') }}
@@ -100,18 +102,18 @@ joined as (
         coalesce(activity_by_month.won_opportunities, 0) as won_opportunities,
         coalesce(activity_by_month.bookings_arr, 0) as bookings_arr,
         coalesce(activity_by_month.new_business_arr, 0) as new_business_arr,
-        coalesce(activity_by_month.starting_arr, 0) as starting_arr,
-        coalesce(activity_by_month.new_arr, 0) as new_arr,
-        coalesce(activity_by_month.reactivation_arr, 0) as reactivation_arr,
-        coalesce(activity_by_month.expansion_arr, 0) as expansion_arr,
-        coalesce(activity_by_month.contraction_arr, 0) as contraction_arr,
-        coalesce(activity_by_month.churned_arr, 0) as churned_arr,
-        coalesce(activity_by_month.ending_arr, 0) as ending_arr,
-        coalesce(activity_by_month.starting_customers, 0) as starting_customers,
-        coalesce(activity_by_month.new_customers, 0) as new_customers,
-        coalesce(activity_by_month.reactivated_customers, 0) as reactivated_customers,
-        coalesce(activity_by_month.churned_customers, 0) as churned_customers,
-        coalesce(activity_by_month.ending_customers, 0) as ending_customers
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_arr, 0) end as starting_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_arr, 0) end as new_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivation_arr, 0) end as reactivation_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.expansion_arr, 0) end as expansion_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.contraction_arr, 0) end as contraction_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_arr, 0) end as churned_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_arr, 0) end as ending_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_customers, 0) end as starting_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_customers, 0) end as new_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivated_customers, 0) end as reactivated_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_customers, 0) end as churned_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_customers, 0) end as ending_customers
     from product_months
     left join activity_by_month
         on
