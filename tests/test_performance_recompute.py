@@ -441,7 +441,11 @@ class Reference:
 
     @cached_property
     def account_product_arr(self) -> dict[tuple, Decimal]:
-        """{(account, product, month_start): ARR at the month end (or the as-of date) > 0}."""
+        """{(account, product, month_start): ARR at the month end, > 0}, for month ends up to the as-of date.
+
+        Each subscription's arr is converted at the month end's rate; the sum
+        per account, product and month end is rounded to cents.
+        """
         subscriptions = []
         for row in self.records(self.table("subscriptions")):
             starts = as_date(row["starts_on"])
@@ -453,17 +457,19 @@ class Reference:
         arr_by_key: dict[tuple, Decimal] = defaultdict(Decimal)
         first = min(s[2] for s in subscriptions)
         for month in months_between(first, self.as_of):
-            measured = min(month_end(month), self.as_of)
+            day = month_end(month)
+            if day > self.as_of:
+                continue
             for account, product, starts, ends, arr, currency in subscriptions:
-                if starts <= measured and (ends is None or ends > measured):
-                    arr_by_key[(account, product, month)] += cents(arr * self.rate(currency, measured))
-        return {key: value for key, value in arr_by_key.items() if value > 0}
+                if starts <= day and (ends is None or ends > day):
+                    arr_by_key[(account, product, month)] += arr * self.rate(currency, day)
+        return {key: cents(value) for key, value in arr_by_key.items() if cents(value) > 0}
 
     @cached_property
     def product_months(self) -> dict[tuple, dict]:
         """{(product, month_start, segment): bookings and ARR movements}."""
         values: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: Decimal(0)))
-        last_month = month_start(self.as_of)
+        last_month = month_start(self.as_of) if month_end(self.as_of) == self.as_of else add_months(month_start(self.as_of), -1)
         # Walk every account x product month by month from its first ARR to the as-of month.
         by_key: dict[tuple, dict[dt.date, Decimal]] = defaultdict(dict)
         for (account, product, month), arr in self.account_product_arr.items():
@@ -524,16 +530,19 @@ class Reference:
             for month in months_between(max(min(starts), self.calendar_start), self.as_of):
                 bucket = months.get(month, defaultdict(lambda: Decimal(0)))
                 cumulative_bookings += bucket["bookings_arr"]
+                measured = month_end(month) <= self.as_of  # no month end yet: ARR unknown (null)
                 rows.append({
                     "product_id": product["product_id"], "month_start": month,
                     "months_since_launch": whole_months(month_start(launched), month) if launched else None,
                     "won_opportunities": int(bucket["won_opportunities"]), "bookings_arr": bucket["bookings_arr"],
                     "new_business_arr": bucket["new_business_arr"],
-                    **{name: bucket[name] for name in ("starting_arr", "new_arr", "reactivation_arr", "expansion_arr",
-                                                       "contraction_arr", "churned_arr", "ending_arr")},
-                    "net_new_arr": bucket["ending_arr"] - bucket["starting_arr"],
-                    **{name: int(bucket[name]) for name in ("starting_customers", "new_customers", "reactivated_customers",
-                                                            "churned_customers", "ending_customers")},
+                    **{name: bucket[name] if measured else None
+                       for name in ("starting_arr", "new_arr", "reactivation_arr", "expansion_arr",
+                                    "contraction_arr", "churned_arr", "ending_arr")},
+                    "net_new_arr": bucket["ending_arr"] - bucket["starting_arr"] if measured else None,
+                    **{name: int(bucket[name]) if measured else None
+                       for name in ("starting_customers", "new_customers", "reactivated_customers",
+                                    "churned_customers", "ending_customers")},
                     "cumulative_bookings_arr": cumulative_bookings,
                 })
         return pd.DataFrame(rows)
