@@ -61,44 +61,28 @@ bounded_subscriptions as (
         and (ends_on is null or ends_on > starts_on)
 ),
 
-active_at_month_end as (
+-- Each subscription on each month end it is active at, converted at that
+-- month end's rate, summed per account, product and month end.
+converted as (
     select
         bounded_subscriptions.account_id,
         bounded_subscriptions.product_id,
-        bounded_subscriptions.currency,
         month_ends.month_start,
         month_ends.month_end,
-        sum(bounded_subscriptions.arr) as local_arr,
+        cast(sum(bounded_subscriptions.arr * month_end_rates.rate_to_reporting) as {{ type_money() }}) as arr,
         count(*) as active_subscriptions
     from bounded_subscriptions
     inner join month_ends
         on month_ends.month_end >= bounded_subscriptions.starts_on
             and month_ends.month_end < bounded_subscriptions.active_until
+    left join month_end_rates
+        on bounded_subscriptions.currency = month_end_rates.currency
+            and month_ends.month_end = month_end_rates.month_end
     group by
         bounded_subscriptions.account_id,
         bounded_subscriptions.product_id,
-        bounded_subscriptions.currency,
         month_ends.month_start,
         month_ends.month_end
-),
-
-converted as (
-    select
-        active_at_month_end.account_id,
-        active_at_month_end.product_id,
-        active_at_month_end.month_start,
-        active_at_month_end.month_end,
-        cast(sum(active_at_month_end.local_arr * month_end_rates.rate_to_reporting) as {{ type_money() }}) as arr,
-        sum(active_at_month_end.active_subscriptions) as active_subscriptions
-    from active_at_month_end
-    left join month_end_rates
-        on active_at_month_end.currency = month_end_rates.currency
-            and active_at_month_end.month_end = month_end_rates.month_end
-    group by
-        active_at_month_end.account_id,
-        active_at_month_end.product_id,
-        active_at_month_end.month_start,
-        active_at_month_end.month_end
 ),
 
 final as (
