@@ -26,7 +26,8 @@ month_ends as (
         period_start as month_start,
         period_end as month_end
     from {{ ref('dim_periods') }}
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
         and period_end <= {{ as_of_date() }}
 ),
 
@@ -57,7 +58,8 @@ bounded_subscriptions as (
         starts_on,
         coalesce(ends_on, cast('9999-12-31' as date)) as active_until
     from subscriptions
-    where arr > 0
+    where
+        arr > 0
         and (ends_on is null or ends_on > starts_on)
 ),
 
@@ -73,10 +75,12 @@ converted as (
         count(*) as active_subscriptions
     from bounded_subscriptions
     inner join month_ends
-        on month_ends.month_end >= bounded_subscriptions.starts_on
-            and month_ends.month_end < bounded_subscriptions.active_until
+        on
+            bounded_subscriptions.starts_on <= month_ends.month_end
+            and bounded_subscriptions.active_until > month_ends.month_end
     left join month_end_rates
-        on bounded_subscriptions.currency = month_end_rates.currency
+        on
+            bounded_subscriptions.currency = month_end_rates.currency
             and month_ends.month_end = month_end_rates.month_end
     group by
         bounded_subscriptions.account_id,

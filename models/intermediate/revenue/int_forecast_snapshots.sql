@@ -70,7 +70,8 @@ forecast_dates as (
         period_end as forecast_date,
         false as is_as_of
     from periods
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
         and period_end < {{ as_of_date() }}
         and period_start >= cast({{ dbt.dateadd('month', -1 * var('forecast_backtest_months', 24), dbt.date_trunc('month', as_of_date())) }} as date)
 ),
@@ -96,8 +97,9 @@ forecast_periods as (
         periods.period_end
     from dated
     inner join periods
-        on periods.period_grain in ('quarter', 'year')
-            and periods.period_start <= dated.forecast_date
+        on
+            periods.period_grain in ('quarter', 'year')
+            and dated.forecast_date >= periods.period_start
             and dated.forecast_date <= periods.period_end
 ),
 
@@ -111,8 +113,9 @@ actual_to_date as (
         sum(metric_daily.metric_value) as actual_to_date
     from forecast_periods
     inner join metric_daily
-        on metric_daily.metric_date >= forecast_periods.period_start
-            and metric_daily.metric_date <= forecast_periods.forecast_date
+        on
+            forecast_periods.period_start <= metric_daily.metric_date
+            and forecast_periods.forecast_date >= metric_daily.metric_date
     inner join forecastable_metrics
         on metric_daily.metric = forecastable_metrics.metric
     group by
@@ -131,8 +134,9 @@ trailing_by_date as (
         sum(metric_daily.metric_value) as trailing_3m_value
     from dated
     inner join metric_daily
-        on metric_daily.metric_date >= cast({{ dbt.dateadd('month', -2, dbt.date_trunc('month', 'dated.last_month_end')) }} as date)
-            and metric_daily.metric_date <= dated.last_month_end
+        on
+            metric_daily.metric_date >= cast({{ dbt.dateadd('month', -2, dbt.date_trunc('month', 'dated.last_month_end')) }} as date)
+            and dated.last_month_end >= metric_daily.metric_date
     inner join forecastable_metrics
         on metric_daily.metric = forecastable_metrics.metric
     group by
@@ -168,9 +172,10 @@ open_pipeline as (
         opportunities.arr_amount
     from forecast_periods
     inner join opportunities
-        on opportunities.created_on <= forecast_periods.forecast_date
-            and opportunities.close_date > forecast_periods.forecast_date
-            and opportunities.close_date <= forecast_periods.period_end
+        on
+            forecast_periods.forecast_date >= opportunities.created_on
+            and forecast_periods.forecast_date < opportunities.close_date
+            and forecast_periods.period_end >= opportunities.close_date
 ),
 
 open_opportunities as (
@@ -188,11 +193,12 @@ ranked_entries as (
         stage_entries.stage_number,
         row_number() over (
             partition by open_opportunities.forecast_date, open_opportunities.opportunity_id
-            order by stage_entries.entered_at desc, stage_entries.is_won desc, stage_entries.stage_name
+            order by stage_entries.entered_at desc, stage_entries.is_won desc, stage_entries.stage_name asc
         ) as entry_rank
     from open_opportunities
     inner join stage_entries
-        on open_opportunities.opportunity_id = stage_entries.opportunity_id
+        on
+            open_opportunities.opportunity_id = stage_entries.opportunity_id
             and stage_entries.entered_at < cast({{ dbt.dateadd('day', 1, 'open_opportunities.forecast_date') }} as {{ dbt.type_timestamp() }})
 ),
 
@@ -216,8 +222,9 @@ closed_in_window as (
         opportunities.arr_amount
     from dated
     inner join opportunities
-        on opportunities.is_closed
-            and opportunities.close_date <= dated.forecast_date
+        on
+            opportunities.is_closed
+            and dated.forecast_date >= opportunities.close_date
             and opportunities.close_date > cast({{ dbt.dateadd('month', -1 * var('forecast_win_rate_window_months', 12), 'dated.forecast_date') }} as date)
 ),
 
@@ -230,7 +237,8 @@ stage_outcomes as (
         sum(closed_in_window.arr_amount) as closed_arr
     from closed_in_window
     inner join stages_reached
-        on closed_in_window.opportunity_id = stages_reached.opportunity_id
+        on
+            closed_in_window.opportunity_id = stages_reached.opportunity_id
             and stages_reached.first_reached_at < cast(closed_in_window.day_after as {{ dbt.type_timestamp() }})
     group by
         closed_in_window.forecast_date,
@@ -274,10 +282,12 @@ weighted_pipeline as (
     inner join forecastable_metrics
         on metric_pipeline_types.metric = forecastable_metrics.metric
     left join stage_at_date
-        on open_pipeline.forecast_date = stage_at_date.forecast_date
+        on
+            open_pipeline.forecast_date = stage_at_date.forecast_date
             and open_pipeline.opportunity_id = stage_at_date.opportunity_id
     left join metric_stage_rates
-        on open_pipeline.forecast_date = metric_stage_rates.forecast_date
+        on
+            open_pipeline.forecast_date = metric_stage_rates.forecast_date
             and metric_pipeline_types.metric = metric_stage_rates.metric
             and stage_at_date.stage_number = metric_stage_rates.stage_number
     group by
@@ -290,18 +300,39 @@ weighted_pipeline as (
 
 components as (
     select
-        forecast_date, period_grain, period_start, metric, segment,
-        actual_to_date, 0 as trailing_3m_value, 0 as open_pipeline_arr, 0 as weighted_pipeline_arr
+        forecast_date,
+        period_grain,
+        period_start,
+        metric,
+        segment,
+        actual_to_date,
+        0 as trailing_3m_value,
+        0 as open_pipeline_arr,
+        0 as weighted_pipeline_arr
     from actual_to_date
     union all
     select
-        forecast_date, period_grain, period_start, metric, segment,
-        0 as actual_to_date, trailing_3m_value, 0 as open_pipeline_arr, 0 as weighted_pipeline_arr
+        forecast_date,
+        period_grain,
+        period_start,
+        metric,
+        segment,
+        0 as actual_to_date,
+        trailing_3m_value,
+        0 as open_pipeline_arr,
+        0 as weighted_pipeline_arr
     from trailing_by_period
     union all
     select
-        forecast_date, period_grain, period_start, metric, segment,
-        0 as actual_to_date, 0 as trailing_3m_value, open_pipeline_arr, weighted_pipeline_arr
+        forecast_date,
+        period_grain,
+        period_start,
+        metric,
+        segment,
+        0 as actual_to_date,
+        0 as trailing_3m_value,
+        open_pipeline_arr,
+        weighted_pipeline_arr
     from weighted_pipeline
 ),
 
@@ -376,13 +407,15 @@ final as (
         cast(coalesce(stage1_rates.closed_arr, 0) as {{ type_money() }}) as stage1_closed_arr
     from with_company
     inner join forecast_periods
-        on with_company.forecast_date = forecast_periods.forecast_date
+        on
+            with_company.forecast_date = forecast_periods.forecast_date
             and with_company.period_grain = forecast_periods.period_grain
             and with_company.period_start = forecast_periods.period_start
     inner join forecastable_metrics
         on with_company.metric = forecastable_metrics.metric
     left join metric_stage_rates as stage1_rates
-        on with_company.forecast_date = stage1_rates.forecast_date
+        on
+            with_company.forecast_date = stage1_rates.forecast_date
             and with_company.metric = stage1_rates.metric
             and stage1_rates.stage_number = 1
 )

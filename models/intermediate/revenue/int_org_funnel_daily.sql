@@ -8,13 +8,15 @@
 -#}
 with leads as (
     select * from {{ ref('stg_crm__leads') }}
-    where created_at < {{ as_of_cutoff() }}
+    where
+        created_at < {{ as_of_cutoff() }}
         and sql_at < {{ as_of_cutoff() }}
 ),
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}
-    where is_bookings_type
+    where
+        is_bookings_type
         and stage1_reached_at is not null
 ),
 

@@ -56,28 +56,28 @@ bookings as (
 
 arr_movements as (
     {% for metric in ['net_new_arr', 'expansion_arr'] %}
-    select
-        '{{ metric }}' as metric,
-        month_end as metric_date,
-        segment,
-        cast(null as {{ dbt.type_string() }}) as product_id,
-        true as applies_to_company,
-        false as applies_to_product,
-        sum({{ metric }}) as metric_value
-    from account_movements
-    group by month_end, segment
-    union all
-    select
-        '{{ metric }}' as metric,
-        month_end as metric_date,
-        segment,
-        product_id,
-        false as applies_to_company,
-        true as applies_to_product,
-        sum({{ metric }}) as metric_value
-    from product_movements
-    group by month_end, segment, product_id
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ metric }}' as metric,
+            month_end as metric_date,
+            segment,
+            cast(null as {{ dbt.type_string() }}) as product_id,
+            true as applies_to_company,
+            false as applies_to_product,
+            sum({{ metric }}) as metric_value
+        from account_movements
+        group by month_end, segment
+        union all
+        select
+            '{{ metric }}' as metric,
+            month_end as metric_date,
+            segment,
+            product_id,
+            false as applies_to_company,
+            true as applies_to_product,
+            sum({{ metric }}) as metric_value
+        from product_movements
+        group by month_end, segment, product_id
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 

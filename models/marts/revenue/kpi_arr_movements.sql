@@ -22,9 +22,10 @@ month_ends as (
         period_start as month_start,
         period_end as month_end
     from periods
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
         and period_end <= {{ as_of_date() }}
-        and period_start >= (select min(month_start) from movements)
+        and period_start >= (select min(movements.month_start) from movements)
 ),
 
 segments as (
@@ -78,7 +79,8 @@ monthly as (
     from month_ends
     cross join segments
     left join monthly_by_segment
-        on month_ends.month_start = monthly_by_segment.month_start
+        on
+            month_ends.month_start = monthly_by_segment.month_start
             and segments.segment = monthly_by_segment.segment
 ),
 
@@ -92,7 +94,8 @@ months_in_periods as (
         max(monthly.month_start) over (partition by periods.period_grain, periods.period_start, monthly.segment) as last_month_start
     from monthly
     inner join periods
-        on periods.period_grain in ('month', 'quarter', 'year')
+        on
+            periods.period_grain in ('month', 'quarter', 'year')
             and monthly.month_start >= periods.period_start
             and monthly.month_start <= periods.period_end
 ),
@@ -154,7 +157,8 @@ final as (
         periods.is_complete
     from by_period
     inner join periods
-        on by_period.period_grain = periods.period_grain
+        on
+            by_period.period_grain = periods.period_grain
             and by_period.period_start = periods.period_start
 )
 

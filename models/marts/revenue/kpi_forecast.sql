@@ -30,7 +30,8 @@ current_targets as (
     from attainment
     inner join metrics
         on attainment.metric = metrics.metric
-    where attainment.period_view in ('qtd', 'ytd')
+    where
+        attainment.period_view in ('qtd', 'ytd')
         and attainment.product_id is null
         and attainment.metric_status = 'measured'
         and metrics.is_forecastable
@@ -59,7 +60,8 @@ joined as (
         snapshots.stage1_to_won_rate
     from current_targets
     left join snapshots
-        on current_targets.period_start = snapshots.period_start
+        on
+            current_targets.period_start = snapshots.period_start
             and current_targets.metric = snapshots.metric
             and case current_targets.period_view when 'qtd' then 'quarter' else 'year' end = snapshots.period_grain
             and (

@@ -8,7 +8,8 @@
 -#}
 with snapshots as (
     select * from {{ ref('int_forecast_snapshots') }}
-    where not is_as_of
+    where
+        not is_as_of
         and segment is null
 ),
 
@@ -19,7 +20,8 @@ metric_daily as (
 
 attainment as (
     select * from {{ ref('kpi_org_attainment') }}
-    where segment is null
+    where
+        segment is null
         and product_id is null
         and metric_status = 'measured'
 ),
@@ -37,8 +39,9 @@ outcomes as (
         sum(metric_daily.metric_value) as actual_outcome
     from periods
     inner join metric_daily
-        on metric_daily.metric_date >= periods.period_start
-            and metric_daily.metric_date <= periods.period_end
+        on
+            periods.period_start <= metric_daily.metric_date
+            and periods.period_end >= metric_daily.metric_date
     where periods.period_end <= {{ as_of_date() }}
     group by
         periods.period_grain,
@@ -78,11 +81,13 @@ joined as (
         end as actual_outcome
     from snapshots
     left join outcomes
-        on snapshots.period_grain = outcomes.period_grain
+        on
+            snapshots.period_grain = outcomes.period_grain
             and snapshots.period_start = outcomes.period_start
             and snapshots.metric = outcomes.metric
     left join targets
-        on snapshots.period_start = targets.period_start
+        on
+            snapshots.period_start = targets.period_start
             and snapshots.period_end = targets.period_end
             and snapshots.metric = targets.metric
 ),

@@ -27,7 +27,8 @@ closed_new_business as (
         arr_amount,
         sales_cycle_days
     from opportunities
-    where opportunity_type = 'new_business'
+    where
+        opportunity_type = 'new_business'
         and is_closed
 ),
 
@@ -49,7 +50,8 @@ first_wins as (
         segment,
         min(close_date) as first_won_on
     from opportunities
-    where is_won
+    where
+        is_won
         and account_id is not null
     group by
         account_id,
@@ -71,7 +73,8 @@ arpa_periods as (
             else cast({{ dbt.dateadd('day', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, as_of_date()))) }} as date)
         end as arpa_month_end
     from periods
-    where period_grain in ('month', 'quarter', 'year')
+    where
+        period_grain in ('month', 'quarter', 'year')
         and period_start <= {{ as_of_date() }}
 ),
 
@@ -95,11 +98,23 @@ arr_by_period as (
 ),
 
 keys as (
-    select period_grain, period_start, segment from deals_by_period
+    select
+        period_grain,
+        period_start,
+        segment
+    from deals_by_period
     union
-    select period_grain, period_start, segment from new_logos_by_period
+    select
+        period_grain,
+        period_start,
+        segment
+    from new_logos_by_period
     union
-    select period_grain, period_start, segment from arr_by_period
+    select
+        period_grain,
+        period_start,
+        segment
+    from arr_by_period
 ),
 
 final as (
@@ -129,18 +144,22 @@ final as (
         periods.is_complete
     from keys
     inner join periods
-        on keys.period_grain = periods.period_grain
+        on
+            keys.period_grain = periods.period_grain
             and keys.period_start = periods.period_start
     left join deals_by_period as deals
-        on keys.period_grain = deals.period_grain
+        on
+            keys.period_grain = deals.period_grain
             and keys.period_start = deals.period_start
             and keys.segment = deals.segment
     left join new_logos_by_period as logos
-        on keys.period_grain = logos.period_grain
+        on
+            keys.period_grain = logos.period_grain
             and keys.period_start = logos.period_start
             and keys.segment = logos.segment
     left join arr_by_period as arr
-        on keys.period_grain = arr.period_grain
+        on
+            keys.period_grain = arr.period_grain
             and keys.period_start = arr.period_start
             and keys.segment = arr.segment
 )

@@ -71,11 +71,12 @@ actuals as (
         sum(metric_daily.metric_value) as actual_value
     from classified_targets
     inner join metric_daily
-        on classified_targets.metric = metric_daily.metric
-            and metric_daily.metric_date >= classified_targets.period_start
-            and metric_daily.metric_date <= classified_targets.period_end
+        on
+            classified_targets.metric = metric_daily.metric
+            and classified_targets.period_start <= metric_daily.metric_date
+            and classified_targets.period_end >= metric_daily.metric_date
             and metric_daily.metric_date <= {{ as_of_date() }}
-            and (classified_targets.segment is null or metric_daily.segment = classified_targets.segment)
+            and (classified_targets.segment is null or classified_targets.segment = metric_daily.segment)
             and (
                 (classified_targets.product_id is null and metric_daily.applies_to_company)
                 or (classified_targets.product_id = metric_daily.product_id and metric_daily.applies_to_product)
@@ -135,7 +136,8 @@ measured as (
     left join elapsed
         on classified_targets.target_id = elapsed.target_id
     left join standard_periods
-        on classified_targets.period_start = standard_periods.period_start
+        on
+            classified_targets.period_start = standard_periods.period_start
             and classified_targets.period_end = standard_periods.period_end
 ),
 

@@ -20,7 +20,8 @@ month_ends as (
         period_start as month_start,
         period_end as month_end
     from periods
-    where period_grain = 'month'
+    where
+        period_grain = 'month'
         and period_end <= {{ as_of_date() }}
         and period_start >= cast({{ dbt.dateadd('month', 12, '(select min(month_start) from arr)') }} as date)
 ),
@@ -46,7 +47,8 @@ base_now as (
         coalesce(arr_now.arr, 0) as current_arr
     from base
     left join arr as arr_now
-        on base.account_id = arr_now.account_id
+        on
+            base.account_id = arr_now.account_id
             and base.month_start = arr_now.month_start
 ),
 
@@ -83,7 +85,8 @@ final as (
     from month_ends
     cross join segments
     left join by_segment
-        on month_ends.month_start = by_segment.month_start
+        on
+            month_ends.month_start = by_segment.month_start
             and segments.segment = by_segment.segment
 )
 
