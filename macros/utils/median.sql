@@ -1,7 +1,7 @@
 {#-
-    The continuous median (mean of the two middle values) of an expression, as
-    an aggregate: percentile_cont(0.5) within group on DuckDB and PostgreSQL,
-    percentile() on Spark. Nulls are ignored.
+    The continuous median of an expression (the mean of the two middle values
+    for an even count), as an aggregate. DuckDB and PostgreSQL share the
+    ordered-set aggregate percentile_cont; Spark spells it percentile().
 -#}
 {% macro median(expression) %}
     {{- return(adapter.dispatch("median", "sales_kpis")(expression)) -}}

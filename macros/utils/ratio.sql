@@ -1,7 +1,7 @@
 {#-
-    numerator / denominator as a float, null when the denominator is 0 or
+    numerator / denominator as a double, null when the denominator is 0 or
     null. Every published rate uses it, next to its numerator and denominator.
 -#}
 {% macro ratio(numerator, denominator) %}
-    cast({{ numerator }} as {{ dbt.type_float() }}) / nullif(cast({{ denominator }} as {{ dbt.type_float() }}), 0)
+    cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0)
 {%- endmacro %}

@@ -356,26 +356,34 @@ by_segment as (
         segment
 ),
 
--- The company (segment null) is the sum of the segments: every term is additive.
+-- The company (segment null) is the sum of the segments (every term is
+-- additive), with a row for every forecast date, period and metric.
 with_company as (
     select * from by_segment
     union all
     select
-        forecast_date,
-        period_grain,
-        period_start,
-        metric,
+        forecast_periods.forecast_date,
+        forecast_periods.period_grain,
+        forecast_periods.period_start,
+        forecastable_metrics.metric,
         cast(null as {{ dbt.type_string() }}) as segment,
-        sum(actual_to_date) as actual_to_date,
-        sum(trailing_3m_value) as trailing_3m_value,
-        sum(open_pipeline_arr) as open_pipeline_arr,
-        sum(weighted_pipeline_arr) as weighted_pipeline_arr
-    from by_segment
+        coalesce(sum(by_segment.actual_to_date), 0) as actual_to_date,
+        coalesce(sum(by_segment.trailing_3m_value), 0) as trailing_3m_value,
+        coalesce(sum(by_segment.open_pipeline_arr), 0) as open_pipeline_arr,
+        coalesce(sum(by_segment.weighted_pipeline_arr), 0) as weighted_pipeline_arr
+    from forecast_periods
+    cross join forecastable_metrics
+    left join by_segment
+        on
+            forecast_periods.forecast_date = by_segment.forecast_date
+            and forecast_periods.period_grain = by_segment.period_grain
+            and forecast_periods.period_start = by_segment.period_start
+            and forecastable_metrics.metric = by_segment.metric
     group by
-        forecast_date,
-        period_grain,
-        period_start,
-        metric
+        forecast_periods.forecast_date,
+        forecast_periods.period_grain,
+        forecast_periods.period_start,
+        forecastable_metrics.metric
 ),
 
 final as (

@@ -79,7 +79,7 @@ final as (
         period_end,
         metric,
         segment,
-        cast(pct_period_elapsed as {{ dbt.type_float() }}) as pct_period_elapsed,
+        cast(pct_period_elapsed as {{ type_double() }}) as pct_period_elapsed,
         cast(target_value as {{ type_money() }}) as target_value,
         actual_to_date,
         trailing_3m_value,

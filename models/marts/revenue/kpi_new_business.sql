@@ -135,7 +135,7 @@ final as (
         cast({{ ratio('deals.won_arr', 'deals.won_opportunities') }} as {{ type_money() }}) as avg_deal_size,
         cast(coalesce(deals.total_sales_cycle_days, 0) as {{ dbt.type_bigint() }}) as total_sales_cycle_days,
         {{ ratio('deals.total_sales_cycle_days', 'deals.won_opportunities') }} as avg_sales_cycle_days,
-        cast(deals.median_sales_cycle_days as {{ dbt.type_float() }}) as median_sales_cycle_days,
+        cast(deals.median_sales_cycle_days as {{ type_double() }}) as median_sales_cycle_days,
         cast(coalesce(logos.new_logos, 0) as {{ dbt.type_bigint() }}) as new_logos,
         arr.arpa_month_end,
         cast(arr.arr_at_period_end as {{ type_money() }}) as arr_at_period_end,

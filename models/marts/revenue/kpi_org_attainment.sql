@@ -157,7 +157,7 @@ final as (
         {{ ratio('actual_value', 'target_value') }} as attainment,
         days_in_period,
         days_elapsed,
-        cast(pct_period_elapsed as {{ dbt.type_float() }}) as pct_period_elapsed,
+        cast(pct_period_elapsed as {{ type_double() }}) as pct_period_elapsed,
         {{ ratio(ratio('actual_value', 'target_value'), 'pct_period_elapsed') }} as pace,
         cast(target_value - actual_value as {{ type_amount() }}) as gap,
         {{ as_of_date() }} as as_of_date,
