@@ -33,7 +33,7 @@
             lag(month_start) over (partition by {{ key_list }} order by month_start) as previous_row_month_start,
             lag(arr) over (partition by {{ key_list }} order by month_start) as previous_row_arr,
             lead(month_start) over (partition by {{ key_list }} order by month_start) as next_row_month_start,
-            min(month_start) over (partition by {{ key_list }}) as first_arr_month_start,
+            first_value(month_start) over (partition by {{ key_list }} order by month_start) as first_arr_month_start,
             cast({{ dbt.dateadd('month', -1, 'month_start') }} as date) as previous_month_start,
             cast({{ dbt.dateadd('month', 1, 'month_start') }} as date) as next_month_start
         from monthly_arr
