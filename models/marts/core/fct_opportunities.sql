@@ -56,7 +56,7 @@ latest_entries as (
         stage_number,
         row_number() over (
             partition by opportunity_id
-            order by entered_at desc, is_won desc, stage_name
+            order by entered_at desc, is_won desc, stage_name asc
         ) as entry_rank
     from stage_entries
 ),
