@@ -1,6 +1,7 @@
 {#-
-    A double-precision float on every engine. dbt.type_float() is 4-byte
-    FLOAT on DuckDB (7 significant digits), too coarse for published rates.
+    A 64-bit float for published rates. dbt.type_float() is `float`, which is
+    a 32-bit REAL on DuckDB (2/3 = 0.6666666865...): rates would be right to
+    7 digits only.
 -#}
 {% macro type_double() %}
     {{- return(adapter.dispatch("type_double", "sales_kpis")()) -}}

@@ -114,7 +114,8 @@ joined as (
     left join stages
         on opportunities.stage_name = stages.stage_name
     left join latest_entries
-        on opportunities.opportunity_id = latest_entries.opportunity_id
+        on
+            opportunities.opportunity_id = latest_entries.opportunity_id
             and latest_entries.entry_rank = 1
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
