@@ -582,14 +582,14 @@ def test_new_business_recomputed(built_warehouse, raw, all_deals, arr_accounts):
         tally.money(f"{label} lost_arr", row["lost_arr"], got["lost_arr"])
         tally.rate(f"{label} win_rate", ratio(row["won"], closed), got["win_rate"])
         tally.rate(f"{label} win_rate_arr", ratio(row["won_arr"], row["won_arr"] + row["lost_arr"]), got["win_rate_arr"])
-        tally.near_money(f"{label} avg_deal_size", ratio(row["won_arr"], row["won"]), got["avg_deal_size"])
+        tally.money(f"{label} avg_deal_size", None if not row["won"] else row["won_arr"] / row["won"], got["avg_deal_size"])
         tally.rate(f"{label} avg_cycle", ratio(sum(row["cycles"]), row["won"]), got["avg_sales_cycle_days"])
         tally.rate(f"{label} median_cycle", median(row["cycles"]), got["median_sales_cycle_days"])
         tally.count(f"{label} new_logos", row["logos"], got["new_logos"])
         total, accounts = row.get("arpa", (None, None))
         tally.count(f"{label} paying_accounts", accounts, got["paying_accounts"])
         tally.money(f"{label} arr_at_period_end", total, got["arr_at_period_end"])
-        tally.near_money(f"{label} arpa", ratio(total, accounts), got["arpa"])
+        tally.money(f"{label} arpa", None if not accounts else total / accounts, got["arpa"])
     record("kpi_new_business", tally)
 
 

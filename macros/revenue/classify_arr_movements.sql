@@ -15,7 +15,8 @@
     re-aggregation): the previous row is the previous month end only when it
     is the adjacent month; a row not followed by the next month adds a churn
     row in that month, while that month end is on or before the as-of date.
-    Used at account grain (keys: account_id) and at account x product grain.
+    Used at account grain (int_account_arr_movements); the account x product
+    grain is int_account_product_arr_monthly (same rules).
 -#}
 {% macro classify_arr_movements(relation, keys) %}
     {%- set key_list = keys | join(", ") -%}

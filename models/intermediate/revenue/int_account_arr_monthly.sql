@@ -1,10 +1,13 @@
 {#-
     ARR of each account at every month end on or before the as-of date where
-    it is > 0: the sum of its products' month-end ARR (each already rounded
-    to cents, so product ARR adds up to account ARR exactly).
+    it is > 0: the sum of its products' month-end ARR
+    (int_account_product_arr_monthly.ending_arr, each rounded to cents, so
+    product ARR adds up to account ARR exactly; overlapping subscriptions
+    summed).
 -#}
 with product_arr as (
     select * from {{ ref('int_account_product_arr_monthly') }}
+    where ending_arr > 0
 ),
 
 final as (
@@ -13,9 +16,8 @@ final as (
         segment,
         month_start,
         month_end,
-        cast(sum(arr) as {{ type_money() }}) as arr,
-        count(*) as products,
-        sum(active_subscriptions) as active_subscriptions
+        cast(sum(ending_arr) as {{ type_money() }}) as arr,
+        count(*) as products
     from product_arr
     group by
         account_id,

@@ -21,7 +21,7 @@ account_movements as (
 ),
 
 product_movements as (
-    select * from {{ ref('int_account_product_arr_movements') }}
+    select * from {{ ref('int_account_product_arr_monthly') }}
 ),
 
 funnel as (

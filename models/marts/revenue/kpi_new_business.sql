@@ -132,7 +132,7 @@ final as (
         cast(coalesce(deals.won_arr, 0) + coalesce(deals.lost_arr, 0) as {{ type_money() }}) as closed_arr,
         {{ ratio('deals.won_arr', 'deals.won_arr + deals.lost_arr') }} as win_rate_arr,
         cast(coalesce(deals.won_arr, 0) as {{ type_money() }}) as new_business_arr,
-        cast({{ ratio('deals.won_arr', 'deals.won_opportunities') }} as {{ type_money() }}) as avg_deal_size,
+        {{ money_divide('deals.won_arr', 'deals.won_opportunities') }} as avg_deal_size,
         cast(coalesce(deals.total_sales_cycle_days, 0) as {{ dbt.type_bigint() }}) as total_sales_cycle_days,
         {{ ratio('deals.total_sales_cycle_days', 'deals.won_opportunities') }} as avg_sales_cycle_days,
         cast(deals.median_sales_cycle_days as {{ type_double() }}) as median_sales_cycle_days,
@@ -140,7 +140,7 @@ final as (
         arr.arpa_month_end,
         cast(arr.arr_at_period_end as {{ type_money() }}) as arr_at_period_end,
         cast(arr.paying_accounts as {{ dbt.type_bigint() }}) as paying_accounts,
-        cast({{ ratio('arr.arr_at_period_end', 'arr.paying_accounts') }} as {{ type_money() }}) as arpa,
+        {{ money_divide('arr.arr_at_period_end', 'arr.paying_accounts') }} as arpa,
         periods.is_complete
     from keys
     inner join periods
