@@ -164,6 +164,30 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
 
 
 @main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write index.html to.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The published DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb); opened read-only.")
+@click.option("--currency", default=None, help="Reporting currency label (default: the build's, from build_metadata).")
+@click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
+def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
+    """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
+    from sales_kpis.report import write_report
+
+    database = database or default_database()
+    if not Path(database).exists():
+        console.print(f"[red]no warehouse at {database}[/red]: run `sales-kpis build` first")
+        sys.exit(1)
+    result = write_report(database, out_dir, currency=currency)
+    console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
+                  f"{len(result.with_data)} of {len(result.panels)} charts have data")
+    for panel in result.without_data:
+        console.print(f"[yellow]no data[/yellow] {panel.title}: {panel.missing}")
+    if screenshot_png is not None:
+        from sales_kpis.browser import screenshot
+
+        console.print(f"screenshot {screenshot(result.path, screenshot_png)}")
+
+
+@main.command()
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo data lives (default data/raw).")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--leads", type=int, default=20_000, show_default=True)
