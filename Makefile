@@ -102,7 +102,7 @@ test: $(STAMP) chromium
 
 clean:
 	rm -rf $(SCRATCH) target logs .pytest_cache .sqlfluff_cache
-	rm -f warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -f warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.lock
 
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
