@@ -1,0 +1,1 @@
+"""Importers: public datasets and CRM exports mapped onto the raw-data contract."""
