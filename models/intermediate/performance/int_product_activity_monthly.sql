@@ -1,7 +1,7 @@
 {#-
     Per product, account segment and month (up to the as-of month): won
     bookings of the product (by close month) and its ARR movements (the sum
-    of int_account_product_arr_movements). Opportunities and subscriptions
+    of int_account_product_arr_monthly). Opportunities and subscriptions
     without a product_id are left out (they belong to no product).
 -#}
 with opportunities as (
@@ -12,7 +12,7 @@ with opportunities as (
 ),
 
 arr_movements as (
-    select * from {{ ref('int_account_product_arr_movements') }}
+    select * from {{ ref('int_account_product_arr_monthly') }}
     where product_id is not null
 ),
 
