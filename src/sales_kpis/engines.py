@@ -7,9 +7,10 @@ these loaders put the generated raw files there:
 
 - :func:`load_postgres` - one table per raw file in ``raw``, typed from the
   Parquet schema, filled with ``COPY ... FROM STDIN`` (psycopg2), in batches.
-- :func:`load_spark` - one managed Parquet table per raw file in ``raw``, in a
-  local Spark session whose metastore, warehouse and ``derby.log`` live in a
-  scratch directory (:func:`spark_environment`), not in the working directory.
+- :func:`load_spark` - one external table per raw file in ``raw`` (Spark
+  reads the Parquet files in place), in a local Spark session whose
+  metastore, warehouse and ``derby.log`` live in a scratch directory
+  (:func:`spark_environment`), not in the working directory.
 
 Both replace tables of the same name and drop raw tables whose file is gone,
 as the DuckDB binding does. The engine packages (psycopg2, pyspark) live in
@@ -177,30 +178,26 @@ def spark_session(scratch_dir: Path):
 
 def load_spark(raw_dir: Path, scratch_dir: Path, schema: str = "raw",
                say: Callable[[str], None] | None = None) -> dict[str, int]:
-    """Load every raw file into a managed Parquet table `<schema>.<table>`; return {table: rows}."""
-    from pyspark.sql import functions as F
-    from pyspark.sql import types as T
+    """Register every raw file as an external Parquet (or CSV) table `<schema>.<table>`; return {table: rows}.
 
+    The tables point at the files (nothing is copied: Spark reads Parquet
+    itself, as DuckDB does). Timestamps without a time zone come in as
+    TIMESTAMP_NTZ; staging casts them to timestamps in the session time zone,
+    UTC, so they are unchanged.
+    """
     say = say or (lambda _text: None)
     spark = spark_session(scratch_dir)
     files = raw_files(raw_dir)
     spark.sql(f"create database if not exists {schema}")
     counts: dict[str, int] = {}
     for table in TABLES:
-        if table not in files:
-            spark.sql(f"drop table if exists {schema}.{table}")
-    for table, path in files.items():
-        if path.suffix == ".parquet":
-            frame = spark.read.parquet(str(path.resolve()))
-        else:
-            frame = spark.read.option("header", "true").csv(str(path.resolve()))
-        # Parquet timestamps without a time zone come in as TIMESTAMP_NTZ:
-        # stored as plain (session-UTC) timestamps like on the other engines.
-        for field in frame.schema.fields:
-            if isinstance(field.dataType, T.TimestampNTZType):
-                frame = frame.withColumn(field.name, F.col(field.name).cast("timestamp"))
         spark.sql(f"drop table if exists {schema}.{table}")
-        frame.write.mode("overwrite").format("parquet").saveAsTable(f"{schema}.{table}")
-        counts[table] = spark.table(f"{schema}.{table}").count()
-        say(f"spark: {schema}.{table} {counts[table]:,} rows")
+    for table, path in files.items():
+        location = str(path.resolve()).replace("'", "\\'")
+        if path.suffix == ".parquet":
+            spark.sql(f"create table {schema}.{table} using parquet options (path '{location}')")
+        else:
+            spark.sql(f"create table {schema}.{table} using csv options (path '{location}', header 'true')")
+        counts[table] = _arrow_table(path).num_rows
+        say(f"spark: {schema}.{table} {counts[table]:,} rows ({path.name})")
     return counts
