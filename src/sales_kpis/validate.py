@@ -1,9 +1,9 @@
 """Validate a raw-data directory against the raw contract (strict).
 
 ``validate(raw_dir)`` reads every ``<table>.parquet`` / ``<table>.csv`` in
-``raw_dir`` into an in-process DuckDB database and runs one set-based SQL query
-per check (nothing loops over rows in Python), so a few million rows take
-seconds. It never raises on bad data: every problem is reported by table, key
+``raw_dir`` into an in-process DuckDB database and runs set-based SQL (the row
+checks of a table are one query; nothing loops over rows in Python), so a few
+million rows take seconds. It never raises on bad data: every problem is reported by table, key
 and column (``Problem``), and ``ValidationReport.ok`` is False as soon as one
 problem is an error, so a pipeline can gate on it.
 
@@ -16,29 +16,36 @@ What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
 2. keys: duplicate primary keys (with how many times and on which rows), null
    primary-key columns (reported by row number, since there is no key);
 3. values: dates, timestamps, decimals, integers and booleans that do not parse
-   (CSV is read as text, so nothing is lost before it is checked), and null
-   values in required columns;
+   (CSV is read as text, so nothing is lost before it is checked; a blank value
+   is null), and null values in required columns. A decimal must fit the
+   build's money type ``AMOUNT_SQL_TYPE``; an integer must be integral ("3.0"
+   is, "3.5" is not); a timestamp with a UTC offset is converted to UTC;
 4. vocabularies: stage names not in the stages config (the user's ``stages``
-   file when present, else ``contract.DEFAULT_STAGES``), user roles not in
-   ``USER_ROLES`` (case-insensitive), opportunity types not in
-   ``OPPORTUNITY_TYPES``; a user's stages file must also be coherent (one won
-   stage at least, won implies closed, probabilities within 0..1);
+   file when present, else ``contract.DEFAULT_STAGES``; exact match), user
+   roles not in ``USER_ROLES`` and opportunity types not in
+   ``OPPORTUNITY_TYPES`` (both trimmed and case-insensitive, as staging reads
+   them); a user's stages file must also be coherent (a won stage exists, won
+   implies closed, probabilities within 0..1);
 5. orphaned foreign keys (every ``contract.ForeignKey``; null is fine; a
    foreign key into an optional table that is absent is skipped with a note),
    including history rows for unknown opportunities (``unknown_opportunity``);
-6. negative amounts, and exchange rates that are not positive;
+6. negative amounts (opportunity and history amounts, subscription ARR, quota
+   amounts, OTE), and exchange rates that are not positive;
 7. close dates before creation, subscriptions ending before they start, quota
    and target periods ending before they start;
-8. amounts in a currency other than the reporting currency with no exchange
-   rate on or before the date they belong to (an opportunity's close date; a
+8. opportunities and subscriptions in a currency other than the reporting
+   currency (upper-cased; null = reporting currency) with no exchange rate on
+   or before the date their amount belongs to (an opportunity's close date; a
    subscription's first month end, which is the earliest month it needs a rate
    for, so later months are covered too).
 
 Warnings (harmless oddities; ``ok`` stays True): lead funnel timestamps out of
 order, a lead both disqualified and converted.
 
-Rows are checked whether or not they are flagged ``is_deleted``. Row numbers
-are 1-based data rows (a CSV header line is not counted). For each table and
+Rows flagged ``is_deleted`` are ignored, as the build ignores them, except by
+the checks on the file itself (null keys, values that do not parse, required
+values that are null); a deleted row still counts as the target of a foreign
+key. Row numbers are 1-based data rows (a CSV header line is not counted). For each table and
 problem at most ``max_examples`` rows are listed; when there are more, one
 extra ``Problem`` with ``key=None`` says how many more (``"and 1,234 more
 rows (1,254 in total)"``), and ``ValidationReport.totals`` always holds the
@@ -110,12 +117,15 @@ LEAD_ORDER: tuple[tuple[str, str], ...] = (
     ("sql_at", "converted_at"),
 )
 
+# Money and rates, as the dbt project types them (macros/utils/type_amount.sql).
+AMOUNT_SQL_TYPE = "DECIMAL(28, 6)"
+
 _SQL_TYPES = {
     "text": "VARCHAR",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
-    "decimal": "DOUBLE",
-    "integer": "BIGINT",
+    "decimal": AMOUNT_SQL_TYPE,
+    "integer": "INTEGER",
     "boolean": "BOOLEAN",
 }
 
@@ -132,7 +142,7 @@ _COMPATIBLE = {
 _NOUN = {
     "date": "a valid date",
     "timestamp": "a valid timestamp",
-    "decimal": "a valid number",
+    "decimal": f"a valid number (fitting {AMOUNT_SQL_TYPE.lower()})",
     "integer": "a valid integer",
     "boolean": "a valid boolean",
 }
@@ -201,7 +211,11 @@ class ValidationReport:
 
 def validate(raw_dir: str | Path, reporting_currency: str = "USD", max_examples: int = 20) -> ValidationReport:
     """Check every table in ``raw_dir`` against the raw contract; see the module docstring."""
-    return _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples))).run()
+    validator = _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples)))
+    try:
+        return validator.run()
+    finally:
+        validator.con.close()
 
 
 # --------------------------------------------------------------------------- internals
@@ -245,18 +259,23 @@ def _typed_expr(logical: str, kind: str, src: str, text: str) -> str:
         return f"TRY_CAST({text} AS DATE)" if kind == "text" else f"CAST({src} AS DATE)"
     if logical == "timestamp":
         if kind == "text":
-            # Through TIMESTAMPTZ so an explicit offset is honoured (the session runs in UTC).
-            return f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            # A plain cast to TIMESTAMP silently drops a UTC offset ("...+02:00"), so text that may carry
+            # one goes through TIMESTAMPTZ (the session runs in UTC). Both give the same value for text
+            # without an offset; the test only keeps the slower path off the common case.
+            tz = f"CAST(TRY_CAST({text} AS TIMESTAMPTZ) AS TIMESTAMP)"
+            maybe_offset = (f"(length({text}) > 10 AND (upper({text}[-1]) = 'Z' OR {text}[-6] IN ('+', '-') "
+                            f"OR {text}[-5] IN ('+', '-') OR {text}[-3] IN ('+', '-')))")
+            return f"(CASE WHEN {maybe_offset} THEN {tz} ELSE coalesce(TRY_CAST({text} AS TIMESTAMP), {tz}) END)"
         return f"CAST({src} AS TIMESTAMP)"
     if logical == "decimal":
-        value = f"TRY_CAST({text} AS DOUBLE)" if kind == "text" else f"CAST({src} AS DOUBLE)"
-        return f"(CASE WHEN isfinite({value}) THEN {value} END)"
+        # The build's money type (macros/utils/type_amount.sql): a value it cannot hold is unparseable.
+        return f"TRY_CAST({text if kind == 'text' else src} AS {AMOUNT_SQL_TYPE})"
     if logical == "integer":
         if kind == "int":
-            return f"TRY_CAST({src} AS BIGINT)"
+            return f"TRY_CAST({src} AS INTEGER)"
+        # "3" and "3.0" are integers (pandas writes nullable integers as floats); "3.5" is not.
         value = f"TRY_CAST({text} AS DOUBLE)" if kind == "text" else f"CAST({src} AS DOUBLE)"
-        return (f"(CASE WHEN isfinite({value}) AND {value} = trunc({value}) AND abs({value}) < 9e15 "
-                f"THEN CAST({value} AS BIGINT) END)")
+        return f"(CASE WHEN {value} = trunc({value}) THEN TRY_CAST({value} AS INTEGER) END)"
     if logical == "boolean":
         if kind == "bool":
             return src
@@ -286,7 +305,9 @@ class _Validator:
         self.unusable: set[str] = set()  # contract tables provided but not readable/ambiguous
         # (table, problem) -> [severity, examples, total]
         self.groups: dict[tuple[str, str], list] = {}
+        self.pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # queued row checks per table
         self.con = duckdb.connect(":memory:")
+        self.con.execute("SET enable_progress_bar = false")
         try:
             self.con.execute("SET TimeZone = 'UTC'")
         except duckdb.Error:  # pragma: no cover - ICU missing; naive timestamps are still fine
@@ -309,19 +330,44 @@ class _Validator:
             group[1].append(Problem(table, key, column, problem, detail, severity))
 
     def query_rows(self, table: str, problem: str, column: str | None, where: str, detail: str,
-                   severity: str = ERROR, joins: str = "", column_sql: str | None = None) -> None:
-        """Report every row of ``t_<table>`` (alias t) matching ``where``; ``detail`` is a SQL text expression."""
-        col_expr = column_sql or (_lit(column) if column else "NULL")
-        sql = f"""
-            SELECT {self.key_expr(table)} AS k, {col_expr} AS c, {detail} AS d, count(*) OVER () AS n
-            FROM {_q('t_' + table)} AS t {joins}
-            WHERE {where}
-            ORDER BY t.__row
-            LIMIT {max(self.max_examples, 1)}
+                   severity: str = ERROR, joins: str = "", column_sql: str | None = None,
+                   deleted_too: bool = False) -> None:
+        """Report every row of ``t_<table>`` (alias t) matching ``where``; ``detail`` is a SQL text expression.
+
+        Rows flagged ``is_deleted`` are left out unless ``deleted_too``. Checks are queued and run by
+        ``flush``, one query per table (a UNION ALL of its checks).
         """
-        rows = self.con.execute(sql).fetchall()
-        if rows:
-            self.add_rows(table, problem, severity, [(k, c, d) for k, c, d, _ in rows], rows[0][3])
+        if not deleted_too:
+            where = f"({where}) AND {self.live(table)}"
+        col_expr = column_sql or (_lit(column) if column else "NULL")
+        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, "
+                  f"CAST({col_expr} AS VARCHAR) AS c, CAST({detail} AS VARCHAR) AS d "
+                  f"FROM {_q('t_' + table)} AS t {joins} WHERE {where}")
+        self.pending[table].append((problem, severity, branch))
+
+    def flush(self) -> None:
+        for table, checks in self.pending.items():
+            if not checks:
+                continue
+            union = "\nUNION ALL\n".join(branch for _, _, branch in checks)
+            # Keys are rendered for the listed rows only.
+            sql = f"""
+                SELECT hit.chk, {self.key_expr(table)} AS k, hit.c, hit.d, hit.n FROM (
+                    SELECT *, count(*) OVER (PARTITION BY chk) AS n,
+                           row_number() OVER (PARTITION BY chk ORDER BY rn) AS i
+                    FROM ({union})
+                ) AS hit JOIN {_q('t_' + table)} AS t ON t.__row = hit.rn
+                WHERE hit.i <= {max(self.max_examples, 1)}
+                ORDER BY hit.chk, hit.i
+            """
+            by_check: dict[int, list] = defaultdict(list)
+            for chk, k, c, d, n in self.con.execute(sql).fetchall():
+                by_check[chk].append((k, c, d, n))
+            for chk, (problem, severity, _) in enumerate(checks):
+                rows = by_check.get(chk)
+                if rows:
+                    self.add_rows(table, problem, severity, [(k, c, d) for k, c, d, _ in rows], rows[0][3])
+        self.pending.clear()
 
     def report(self) -> ValidationReport:
         order = {name: i for i, name in enumerate(contract.TABLES)}
@@ -362,6 +408,12 @@ class _Validator:
         spec = contract.TABLES[table].column(column)
         return f"{alias}.{_q(column if spec.type == 'text' else column + '__raw')}"
 
+    def live(self, table: str, alias: str = "t") -> str:
+        """SQL condition: the row is not soft-deleted (an unparseable flag counts as live; it is reported)."""
+        if self.has(table, "is_deleted"):
+            return f"coalesce({alias}.is_deleted, false) = false"
+        return "true"
+
     def has(self, table: str, *columns: str) -> bool:
         return table in self.loaded and all(c in self.loaded[table].columns for c in columns)
 
@@ -378,6 +430,7 @@ class _Validator:
         self.check_dates()
         self.check_currencies()
         self.check_leads()
+        self.flush()
         return self.report()
 
     def discover_and_load(self) -> None:
@@ -422,16 +475,22 @@ class _Validator:
 
     def load(self, spec: contract.Table, path: Path, suffix: str) -> None:
         name = spec.name
-        reader = (f"read_parquet({_lit(str(path))})" if suffix == ".parquet"
-                  else f"read_csv({_lit(str(path))}, all_varchar = true, header = true)")
         raw = _q("r_" + name)
         try:
-            self.con.execute(f"CREATE TABLE {raw} AS SELECT * FROM {reader}")
-            described = self.con.execute(f"DESCRIBE {raw}").fetchall()
+            if suffix == ".parquet":
+                # Parquet is typed and columnar: read it in place; file_row_number gives the row.
+                reader = f"read_parquet({_lit(str(path))}"
+                source, row_number = f"{reader}, file_row_number = true)", "file_row_number + 1"
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {reader})").fetchall()
+            else:
+                # CSV is read as text (nothing lost before it is checked) and materialised once, in file
+                # order (DuckDB preserves insertion order), so rowid gives the row.
+                self.con.execute(f"CREATE TABLE {raw} AS SELECT * FROM "
+                                 f"read_csv({_lit(str(path))}, all_varchar = true, header = true)")
+                source, row_number = raw, "rowid + 1"
+                described = self.con.execute(f"DESCRIBE {raw}").fetchall()
         except duckdb.Error as exc:
-            self.unusable.add(name)
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
+            self.unreadable(name, path, exc)
             return
         types = {row[0]: row[1] for row in described}
 
@@ -439,7 +498,10 @@ class _Validator:
         if extra:
             self.notes.append(f"{name}: extra column(s) ignored: {', '.join(extra)}")
 
-        select = ["rowid + 1 AS __row"]
+        # Two levels: the inner select normalises each value to text once (blank -> NULL), the outer one
+        # types it, so each expression is evaluated once per value.
+        inner = [f"{row_number} AS __row"]
+        select = ["__row"]
         usable: set[str] = set()
         present: set[str] = set()
         for column in spec.columns:
@@ -455,9 +517,9 @@ class _Validator:
                 continue
             present.add(c)
             kind = _kind(types[c])
-            src = _q(c)
-            as_text = f"CAST({src} AS VARCHAR)"
-            text = f"(CASE WHEN trim({as_text}) = '' THEN NULL ELSE {as_text} END)"
+            as_text = f"CAST({_q(c)} AS VARCHAR)"
+            txt, src = _q(c + "__txt"), _q(c + "__src")
+            inner.append(f"(CASE WHEN trim({as_text}) = '' THEN NULL ELSE {as_text} END) AS {txt}")
             if kind not in _COMPATIBLE[column.type]:
                 self.add(name, "incompatible_type", c, None,
                          f"{path.name}: column {c} has physical type {types[c]}, which cannot hold "
@@ -465,50 +527,77 @@ class _Validator:
                 typed = f"CAST(NULL AS {sql_type})"
             else:
                 usable.add(c)
-                typed = _typed_expr(column.type, kind, src, text if kind == "text" else as_text)
+                if column.type != "text" and kind != "text":
+                    inner.append(f"{_q(c)} AS {src}")
+                typed = _typed_expr(column.type, kind, src, txt)
             if column.type != "text":
-                select.append(f"{text} AS {_q(c + '__raw')}")
+                select.append(f"{txt} AS {_q(c + '__raw')}")
             select.append(f"{typed} AS {_q(c)}")
 
-        self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} FROM {raw}")
-        self.con.execute(f"DROP TABLE {raw}")
-        rows = self.con.execute(f"SELECT count(*) FROM {_q('t_' + name)}").fetchone()[0]
+        try:
+            rows = self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} "
+                                    f"FROM (SELECT {', '.join(inner)} FROM {source})").fetchone()[0]
+        except duckdb.Error as exc:  # e.g. a Parquet file whose metadata reads but whose data does not
+            self.unreadable(name, path, exc)
+            return
+        finally:
+            if suffix != ".parquet":
+                self.con.execute(f"DROP TABLE IF EXISTS {raw}")
         self.tables[name] = rows
         self.loaded[name] = _Loaded(name, path, rows, usable, present)
 
+    def unreadable(self, name: str, path: Path, exc: Exception) -> None:
+        self.unusable.add(name)
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
+
     def check_keys(self) -> None:
+        keyed: dict[str, tuple[str, str]] = {}  # table -> (key columns, filter) for the duplicate check
         for name, loaded in self.loaded.items():
             spec = contract.TABLES[name]
             pk = spec.primary_key
             for c in pk:
                 if c in loaded.present and not spec.column(c).nullable:
                     self.query_rows(name, "null_key", c, f"{self.text(name, c)} IS NULL",
-                                    f"'primary-key column {c} is null (row ' || t.__row || ')'")
-            if not all(c in loaded.columns for c in pk):
-                continue
-            cols = ", ".join(_q(c) for c in pk)
-            not_null = " AND ".join(f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable) or "true"
-            rendered = " || ".join(
-                f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
-                for i, c in enumerate(pk))
-            join = " AND ".join(f"x.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
-            sql = f"""
-                WITH dup AS (
-                    SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
-                    FROM {_q('t_' + name)} WHERE {not_null}
-                    GROUP BY {cols} HAVING count(*) > 1
-                ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
-                SELECT {rendered} AS k, d.times, d.n, d.first_row,
-                       (SELECT list(x.__row ORDER BY x.__row)[1:10] FROM {_q('t_' + name)} AS x WHERE {join})
-                FROM top AS d ORDER BY d.first_row
-            """
-            rows = self.con.execute(sql).fetchall()
-            if rows:
-                listed = []
-                for key, times, _, _, at in rows:
-                    where = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
-                    listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where})"))
-                self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
+                                    f"'primary-key column {c} is null (row ' || t.__row || ')'",
+                                    deleted_too=True)
+            if all(c in loaded.columns for c in pk):
+                keyed[name] = (", ".join(_q(c) for c in pk), " AND ".join(
+                    [f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable] + [self.live(name)]))
+        if not keyed:
+            return
+        # One cheap query finds the tables with duplicates; only those get the detailed one.
+        counts = self.con.execute("\nUNION ALL\n".join(
+            f"SELECT {_lit(name)}, count(*) FROM (SELECT 1 FROM {_q('t_' + name)} AS t WHERE {where} "
+            f"GROUP BY {cols} HAVING count(*) > 1)" for name, (cols, where) in keyed.items())).fetchall()
+        for name, n in counts:
+            if n:
+                self.report_duplicates(name, *keyed[name])
+
+    def report_duplicates(self, name: str, cols: str, where: str) -> None:
+        pk = contract.TABLES[name].primary_key
+        rendered = " || ".join(
+            f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
+            for i, c in enumerate(pk))
+        join = " AND ".join(f"t.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
+        sql = f"""
+            WITH dup AS (
+                SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
+                FROM {_q('t_' + name)} AS t WHERE {where}
+                GROUP BY {cols} HAVING count(*) > 1
+            ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
+            SELECT {rendered} AS k, d.times, d.n,
+                   (SELECT list(t.__row ORDER BY t.__row)[1:10] FROM {_q('t_' + name)} AS t
+                    WHERE {join} AND {where})
+            FROM top AS d ORDER BY d.first_row
+        """
+        rows = self.con.execute(sql).fetchall()
+        listed = []
+        for key, times, _, at in rows:
+            where_rows = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
+            listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where_rows})"))
+        if rows:
+            self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
 
     def check_values(self) -> None:
         for name, loaded in self.loaded.items():
@@ -521,19 +610,21 @@ class _Validator:
                     raw = self.text(name, c)
                     self.query_rows(
                         name, "unparseable_value", c, f"{raw} IS NOT NULL AND t.{_q(c)} IS NULL",
-                        f"'''' || left({raw}, 60) || ''' is not {_NOUN[column.type]}'")
+                        f"'''' || left({raw}, 60) || ''' is not {_NOUN[column.type]}'", deleted_too=True)
                 if not column.nullable and c not in spec.primary_key:
                     self.query_rows(name, "null_required", c, f"{self.text(name, c)} IS NULL",
-                                    f"'required column {c} is null'")
+                                    f"'required column {c} is null'", deleted_too=True)
 
     def setup_stages(self) -> None:
         if "stages" in self.loaded:
-            self.stage_source = f"{self.loaded['stages'].path.name}"
             if self.has("stages", "stage_name"):
+                self.stage_source = self.loaded["stages"].path.name
                 self.con.execute("CREATE TABLE _stages AS SELECT DISTINCT stage_name FROM t_stages "
                                  "WHERE stage_name IS NOT NULL")
+                self.notes.append(f"stage names are checked against {self.stage_source}, which replaces "
+                                  f"the default funnel")
             else:
-                self.con.execute("CREATE TABLE _stages (stage_name VARCHAR)")
+                self.stage_source = None
             self.check_stages_config()
         elif "stages" in self.unusable:
             self.stage_source = None  # the user's file is unusable: don't guess
@@ -576,7 +667,7 @@ class _Validator:
             types = ", ".join(_lit(r) for r in contract.OPPORTUNITY_TYPES)
             self.query_rows(
                 "opportunities", "unknown_opportunity_type", "opportunity_type",
-                f"t.opportunity_type IS NOT NULL AND t.opportunity_type NOT IN ({types})",
+                f"t.opportunity_type IS NOT NULL AND lower(trim(t.opportunity_type)) NOT IN ({types})",
                 f"'opportunity_type ''' || t.opportunity_type || ''' is not one of "
                 f"{', '.join(contract.OPPORTUNITY_TYPES)}'")
 
@@ -643,11 +734,12 @@ class _Validator:
             self.con.execute("CREATE TABLE _rates (currency VARCHAR, first_date DATE)")
         state = "unusable" if ("exchange_rates" in self.loaded or "exchange_rates" in self.unusable) else "absent"
         cur = "upper(trim(t.currency))"
-        for table, amount, date_column, due, due_label in (
-            ("opportunities", "amount", "close_date", "t.close_date", "close_date"),
-            ("subscriptions", "arr", "starts_on", "last_day(t.starts_on)", "first month end"),
+        # Every row in a foreign currency needs a rate, whatever its amount (as the build's test has it).
+        for table, date_column, due, due_label in (
+            ("opportunities", "close_date", "t.close_date", "close_date"),
+            ("subscriptions", "starts_on", "last_day(t.starts_on)", "first month end"),
         ):
-            if not self.has(table, amount, "currency", date_column):
+            if not self.has(table, "currency", date_column):
                 continue
             if rates_usable:
                 detail = (f"'no ' || {cur} || ' rate in exchange_rates on or before ' || {due} || "
@@ -658,7 +750,7 @@ class _Validator:
                           f"and exchange_rates is {state}'")
             self.query_rows(
                 table, "missing_exchange_rate", "currency",
-                f"t.{_q(amount)} IS NOT NULL AND t.currency IS NOT NULL AND {cur} <> {_lit(self.currency)} "
+                f"t.currency IS NOT NULL AND {cur} <> {_lit(self.currency)} "
                 f"AND {due} IS NOT NULL AND (r.first_date IS NULL OR r.first_date > {due})",
                 detail, joins=f"LEFT JOIN _rates AS r ON r.currency = {cur}",
             )
