@@ -5,10 +5,10 @@ Runs only with SALES_KPIS_TEST_ENGINES=1, in the engines virtualenv
 whose connection is in the SALES_KPIS_PG_* variables (`make test-engines`
 starts a throwaway one with scripts/ci/start_postgres.sh and stops it).
 
-Each engine test loads the generated raw files into the engine's `raw`
-schema, runs the full `dbt build` (models, data tests, unit tests) on it,
-then compares every table of the marts layer with the DuckDB build of the
-same data: same columns, same rows (as multisets), after normalising types
+Each engine test loads the session's generated raw files (tests/conftest.py)
+into the engine's `raw` schema, runs the full `dbt build` (models, data
+tests, unit tests) on it, then compares every table of the marts layer with
+the session's DuckDB build of the same data: same columns, same rows (as multisets), after normalising types
 (numbers to 6 decimal places, so decimals of any scale and floats compare;
 timestamps to whole seconds, UTC; dates as ISO text). Build times are written
 to <scratch>/engine-build-times.json.
@@ -28,6 +28,8 @@ from typing import Any
 
 import pytest
 
+from conftest import AS_OF, session_leads
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 pytestmark = [
@@ -37,13 +39,7 @@ pytestmark = [
                               "needs the engines virtualenv and a PostgreSQL server)"),
 ]
 
-AS_OF = "2026-10-31"
-SEED = 7
 PLACES = Decimal("0.000001")
-
-
-def _leads() -> int:
-    return int(os.environ.get("SALES_KPIS_ENGINES_LEADS") or os.environ.get("SALES_KPIS_TEST_LEADS") or "3000")
 
 
 @pytest.fixture(scope="module")
@@ -55,19 +51,15 @@ def scratch() -> Path:
 
 
 @pytest.fixture(scope="module")
-def engines_raw_dir(scratch: Path) -> Path:
-    from sales_kpis.generate import generate
-
-    raw_dir = scratch / f"raw-seed{SEED}-leads{_leads()}"
-    if not (raw_dir / "leads.parquet").is_file():
-        generate(raw_dir, seed=SEED, leads=_leads())
-    return raw_dir
+def engines_raw_dir(generated_raw_dir: Path) -> Path:
+    """The session's generated data (tests/conftest.py: seed 7, SALES_KPIS_TEST_LEADS leads)."""
+    return generated_raw_dir
 
 
 def _record_time(scratch: Path, engine: str, seconds: float) -> None:
     path = scratch / "engine-build-times.json"
     times = json.loads(path.read_text()) if path.is_file() else {}
-    times[engine] = {"seconds": round(seconds, 1), "leads": _leads()}
+    times[engine] = {"seconds": round(seconds, 1), "leads": session_leads()}
     path.write_text(json.dumps(times, indent=2))
 
 
@@ -156,14 +148,12 @@ def compare_marts(expected: dict[str, tuple[list[str], Counter]],
 
 
 @pytest.fixture(scope="module")
-def duckdb_marts(scratch: Path, engines_raw_dir: Path) -> dict[str, tuple[list[str], Counter]]:
-    database = scratch / "duckdb.duckdb"
-    for stale in (database, database.with_name(database.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    options = _build("duckdb", scratch, engines_raw_dir, database)
-    relations = mart_relations(options.target_path)
+def duckdb_marts(built_warehouse, scratch: Path) -> dict[str, tuple[list[str], Counter]]:
+    """Every marts-layer table of the session's DuckDB build (tests/conftest.py), normalised."""
+    relations = mart_relations(built_warehouse.target_path)
     assert relations, "no table models in the marts layer"
-    return {name: read_duckdb(database, schema, table) for name, (schema, table) in relations.items()}
+    _record_time(scratch, "duckdb", built_warehouse.run.elapsed)
+    return {name: read_duckdb(built_warehouse.database, schema, table) for name, (schema, table) in relations.items()}
 
 
 def test_postgres_marts_equal_duckdb(scratch: Path, engines_raw_dir: Path, duckdb_marts) -> None:
@@ -175,6 +165,11 @@ def test_postgres_marts_equal_duckdb(scratch: Path, engines_raw_dir: Path, duckd
     if "SALES_KPIS_PG_PORT" not in os.environ:
         pytest.skip("no PostgreSQL server: eval \"$(scripts/ci/start_postgres.sh)\" first (or make test-engines)")
     load_postgres(engines_raw_dir)
+    schema = os.environ.get("SALES_KPIS_PG_SCHEMA", "analytics")
+    with psycopg2.connect(**postgres_connection_params()) as connection, connection.cursor() as cursor:
+        cursor.execute("select schema_name from information_schema.schemata where schema_name like %s", [schema + "%"])
+        for (stale,) in cursor.fetchall():  # a fresh build, as in CI
+            cursor.execute(f'drop schema "{stale}" cascade')
     options = _build("postgres", scratch, None)
     actual = {}
     with psycopg2.connect(**postgres_connection_params()) as connection, connection.cursor() as cursor:
@@ -191,8 +186,11 @@ def test_spark_marts_equal_duckdb(scratch: Path, engines_raw_dir: Path, duckdb_m
     spark_scratch = scratch / "spark"
     os.environ.update(spark_environment(spark_scratch))
     load_spark(engines_raw_dir, spark_scratch)
-    options = _build("spark", scratch, None)
     spark = spark_session(spark_scratch)
+    schema = os.environ.get("SALES_KPIS_SPARK_SCHEMA", "analytics")
+    for (stale,) in spark.sql(f"show databases like '{schema}*'").collect():  # a fresh build, as in CI
+        spark.sql(f"drop database {stale} cascade")
+    options = _build("spark", scratch, None)
     actual = {}
     for name, (schema, table) in mart_relations(options.target_path).items():
         frame = spark.table(f"{schema}.{table}")

@@ -48,7 +48,8 @@ candidate_leads as (
         converted_opportunity_id,
         lead_source
     from leads
-    where converted_opportunity_id is not null
+    where
+        converted_opportunity_id is not null
         or lead_id in (select opportunities.lead_id from opportunities)
 ),
 
@@ -110,11 +111,12 @@ latest_entries as (
         stage_entries.stage_number,
         row_number() over (
             partition by stage_entries.opportunity_id
-            order by stage_entries.is_won desc, stage_entries.stage_name
+            order by stage_entries.is_won desc, stage_entries.stage_name asc
         ) as entry_rank
     from stage_entries
     inner join last_entry_times
-        on stage_entries.opportunity_id = last_entry_times.opportunity_id
+        on
+            stage_entries.opportunity_id = last_entry_times.opportunity_id
             and stage_entries.entered_at = last_entry_times.last_entered_at
 ),
 
@@ -187,12 +189,14 @@ joined as (
     left join stages
         on opportunities.stage_name = stages.stage_name
     left join latest_entries
-        on opportunities.opportunity_id = latest_entries.opportunity_id
+        on
+            opportunities.opportunity_id = latest_entries.opportunity_id
             and latest_entries.entry_rank = 1
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
     left join conversion_rates
-        on opportunities.currency = conversion_rates.currency
+        on
+            opportunities.currency = conversion_rates.currency
             and opportunities.close_date = conversion_rates.close_date
 ),
 
