@@ -113,9 +113,8 @@ bench: $(STAMP)
 $(ENGINES_STAMP): requirements.txt requirements-engines.txt pyproject.toml
 	@if [ ! -x $(ENGINES_BIN)/python ]; then "$(PYTHON)" -m venv $(ENGINES_VENV); fi
 	@echo "installing the engines virtualenv $(ENGINES_VENV) (pyspark builds from source: ~1-2 min)"
-	@{ $(ENGINES_BIN)/python -m pip install --disable-pip-version-check --no-input --quiet \
-		-r requirements.txt -r requirements-engines.txt \
-		&& $(ENGINES_BIN)/python -m pip install --disable-pip-version-check --quiet --no-deps -e .; } \
+	@$(ENGINES_BIN)/python -m pip install --disable-pip-version-check --no-input --quiet --no-compile \
+		--progress-bar off --root-user-action=ignore -r requirements.txt -r requirements-engines.txt -e . \
 		> $(ENGINES_VENV)/pip.log 2>&1 \
 		|| { tail -n 40 $(ENGINES_VENV)/pip.log >&2; echo "error: pip install failed ($(ENGINES_VENV)/pip.log)" >&2; exit 1; }
 	@touch $@
