@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('accounts') }}
+    select * from {{ crm_input('accounts') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('activities') }}
+    select * from {{ crm_input('activities') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('exchange_rates') }}
+    select * from {{ crm_input('exchange_rates') }}
 ),
 
 renamed as (

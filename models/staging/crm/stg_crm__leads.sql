@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('leads') }}
+    select * from {{ crm_input('leads') }}
     where {{ is_not_deleted() }}
 ),
 

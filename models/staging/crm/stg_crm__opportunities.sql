@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('opportunities') }}
+    select * from {{ crm_input('opportunities') }}
     where {{ is_not_deleted() }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('products') }}
+    select * from {{ crm_input('products') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('quotas') }}
+    select * from {{ crm_input('quotas') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('subscriptions') }}
+    select * from {{ crm_input('subscriptions') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('targets') }}
+    select * from {{ crm_input('targets') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ raw_relation('users') }}
+    select * from {{ crm_input('users') }}
 ),
 
 renamed as (

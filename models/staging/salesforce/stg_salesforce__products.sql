@@ -1,0 +1,27 @@
+{#-
+    Contract `products` for Salesforce: the canonical products table when the
+    user provides one (it wins: Product2 has no launch date), else Product2
+    (launched_on from the field of var salesforce_fields.product_2).
+-#}
+-- depends_on: {{ ref('base_salesforce__product_2') }}
+with products as (
+    {% if raw_table_exists('products') -%}
+        select
+            cast(product_id as {{ dbt.type_string() }}) as product_id,
+            cast(product_name as {{ dbt.type_string() }}) as product_name,
+            cast(product_family as {{ dbt.type_string() }}) as product_family,
+            cast(launched_on as date) as launched_on,
+            cast(null as {{ dbt.type_string() }}) as source_relation
+        from {{ raw_relation('products') }}
+    {%- else -%}
+        select
+            product_id,
+            product_name,
+            product_family,
+            launched_on,
+            source_relation
+        from {{ ref('base_salesforce__product_2') }}
+    {%- endif %}
+)
+
+select * from products
