@@ -9,7 +9,9 @@
     list of names, coalesced in the order given, or none) matched with
     adapter_normalise (snake_case or camelCase), and type is key (text,
     prefixed with "<source_relation>:" when several connections are
-    unioned), text, timestamp, date, decimal, float, integer or boolean.
+    unioned), text, timestamp, date, decimal (amounts: type_amount), rate
+    (exchange rates, kept exact to 18 decimals before they are inverted),
+    integer or boolean.
     A field the table lacks becomes a typed null.
     shapes: optional [[marker column, columns], ...]: the first shape whose
     marker column the table has is used instead of `columns` (one table name,
@@ -56,7 +58,7 @@
 {#- The SQL type of an adapter column type (key and text are strings). -#}
 {% macro adapter_type(type) %}
     {%- if type in ["key", "text"] -%}{{ return(dbt.type_string()) }}
-    {%- elif type == "float" -%}{{ return(dbt.type_float()) }}
+    {%- elif type == "rate" -%}{{ return("decimal(38, 18)") }}
     {%- else -%}{{ return(logical_type(type)) }}
     {%- endif -%}
 {% endmacro %}

@@ -16,7 +16,7 @@ with rates as (
     select
         cast(currency as {{ dbt.type_string() }}) as currency,
         cast(rate_date as date) as rate_date,
-        cast(rate_to_reporting as {{ dbt.type_float() }}) as rate_to_reporting,
+        cast(rate_to_reporting as {{ type_amount() }}) as rate_to_reporting,
         cast(null as {{ dbt.type_string() }}) as source_relation
     from {{ raw_relation('exchange_rates') }}
 )

@@ -1,7 +1,7 @@
 {#-
     Dated exchange rates (multi-currency orgs), current versions.
     conversion_rate is Salesforce's: units of the currency per 1 unit of the
-    corporate currency (kept as a float: it is inverted downstream).
+    corporate currency (an exact decimal: it is inverted downstream).
 -#}
 with source as (
     {{ adapter_select('salesforce', 'dated_conversion_rate', [
@@ -9,7 +9,7 @@ with source as (
         ['currency', 'iso_code', 'text'],
         ['start_date', 'start_date', 'date'],
         ['next_start_date', 'next_start_date', 'date'],
-        ['conversion_rate', 'conversion_rate', 'float'],
+        ['conversion_rate', 'conversion_rate', 'rate'],
         ['_fivetran_active', '_fivetran_active', 'boolean'],
         ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
     ]) }}
