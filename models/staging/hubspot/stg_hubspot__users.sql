@@ -30,7 +30,7 @@ crm_users as (
 ),
 
 final as (
-    {{ adapter_user_overrides('crm_users') }}
+    {{ adapter_user_overrides('crm_users', 'hubspot') }}
 )
 
 select * from final

@@ -39,7 +39,7 @@ crm_users as (
 ),
 
 final as (
-    {{ adapter_user_overrides('crm_users') }}
+    {{ adapter_user_overrides('crm_users', 'salesforce') }}
 )
 
 select * from final
