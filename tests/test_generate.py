@@ -242,3 +242,38 @@ def test_rejects_bad_arguments(tmp_path):
         generate(tmp_path, leads=0)
     with pytest.raises(ValueError):
         generate(tmp_path, start_date="2026-01-01", end_date="2026-02-01")
+
+
+def test_owners_and_quotas(con):
+    # new business is owned by an AE of the account's segment (AMs and AEs own expansions and renewals)
+    assert _count(con, """select count(*) from opportunities o join users u on u.user_id = o.owner_id
+        join accounts a using (account_id) where o.opportunity_type = 'new_business'
+        and (u.role <> 'ae' or u.segment <> a.segment)""") == 0
+    assert _count(con, """select count(*) from opportunities o join users u on u.user_id = o.owner_id
+        where u.role not in ('ae', 'am')""") == 0
+    # quotas: calendar quarters for AEs/AMs while employed, including a leaver's last quarter
+    assert _count(con, """select count(*) from quotas q join users u using (user_id) where u.role not in ('ae', 'am')
+        or q.period_end < u.hired_on or q.period_start > coalesce(u.left_on, date '9999-12-31')
+        or q.period_end <> q.period_start + interval 3 month - interval 1 day""") == 0
+    assert _count(con, """select count(*) from quotas q join users u using (user_id)
+        where u.left_on between q.period_start and q.period_end - 1""") > 0
+
+
+def test_funnel_story(tmp_path):
+    """Last ~9 months: event leads surge with poor conversion while SDR headcount stays flat."""
+    generate(tmp_path, seed=11, leads=40_000)
+    con = _open(tmp_path)
+    surge, before = "date '2026-02-03'", "date '2025-05-09'"  # end_date - 270 and - 540 days
+    rows = con.execute(f"""
+        select coalesce(lead_source, 'unknown') src, created_at >= {surge} late, count(*) n,
+               avg((sql_at is not null)::int) sql_rate
+        from leads where created_at >= {before} and created_at < date '{END}' - interval 60 day group by all""").fetchall()
+    stats = {(src, late): (n, rate) for src, late, n, rate in rows}
+    assert stats[("event", True)][0] > 2 * stats[("event", False)][0]
+    assert stats[("event", True)][1] < 0.6 * stats[("event", False)][1]
+    for src in ("inbound", "referral"):
+        assert 0.7 < stats[(src, True)][1] / stats[(src, False)][1] < 1.4, src
+    sdrs = con.execute(f"""select count(*) filter (where hired_on <= {surge} and coalesce(left_on, date '9999-12-31') >= {surge}),
+        count(*) filter (where hired_on <= date '{END}' and coalesce(left_on, date '9999-12-31') >= date '{END}')
+        from users where role = 'sdr'""").fetchone()
+    assert sdrs[1] <= sdrs[0] + 1

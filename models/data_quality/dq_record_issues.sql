@@ -32,6 +32,10 @@ quotas as (
     select * from {{ ref('stg_crm__quotas') }}
 ),
 
+deleted_records as (
+    select * from {{ ref('stg_crm__deleted_records') }}
+),
+
 issues as (
     {{ dq_orphans('users', 'users', 'user_id', 'manager_id', 'users', 'user_id', 'kept; the user has no manager in team roll-ups') }}
     union all
@@ -39,7 +43,7 @@ issues as (
     union all
     {{ dq_orphans('leads', 'leads', 'lead_id', 'owner_id', 'users', 'user_id', 'kept; SDR unknown') }}
     union all
-    {{ dq_orphans('leads', 'leads', 'lead_id', 'converted_opportunity_id', 'opportunities', 'opportunity_id', 'ignored; the opportunity is looked up by lead_id') }}
+    {{ dq_orphans('leads', 'leads', 'lead_id', 'converted_opportunity_id', 'opportunities', 'opportunity_id', 'ignored; the opportunity is looked up by lead_id', 'opportunities') }}
     union all
     {{ dq_orphans('leads', 'leads', 'lead_id', 'converted_account_id', 'accounts', 'account_id', 'kept; account unknown') }}
     union all
@@ -49,13 +53,13 @@ issues as (
     union all
     {{ dq_orphans('opportunities', 'opportunities', 'opportunity_id', 'sourced_by_id', 'users', 'user_id', 'kept; counted for no SDR') }}
     union all
-    {{ dq_orphans('opportunities', 'opportunities', 'opportunity_id', 'lead_id', 'leads', 'lead_id', "kept; lead source 'none'") }}
+    {{ dq_orphans('opportunities', 'opportunities', 'opportunity_id', 'lead_id', 'leads', 'lead_id', "kept; lead source 'none'", 'leads') }}
     union all
     {{ dq_orphans('subscriptions', 'subscriptions', 'subscription_id', 'account_id', 'accounts', 'account_id', "kept; segment 'unknown'") }}
     union all
     {{ dq_orphans('quotas', 'quotas', "user_id || '|' || cast(period_start as " ~ dbt.type_string() ~ ")", 'user_id', 'users', 'user_id', 'kept; rep attributes unknown') }}
     union all
-    {{ dq_orphans('opportunity_stage_history', 'stage_history', "opportunity_id || '|' || stage_name || '|' || cast(entered_at as " ~ dbt.type_string() ~ ")", 'opportunity_id', 'opportunities', 'opportunity_id', 'dropped; the history of an unknown or deleted opportunity reaches no stage') }}
+    {{ dq_orphans('opportunity_stage_history', 'stage_history', "opportunity_id || '|' || stage_name || '|' || cast(entered_at as " ~ dbt.type_string() ~ ")", 'opportunity_id', 'opportunities', 'opportunity_id', 'dropped; the history of an unknown opportunity reaches no stage', 'opportunities') }}
     union all
     select
         'opportunities' as table_name,

@@ -17,6 +17,8 @@ DEMO_END_DATE = "2026-10-31"
 
 
 def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
+    import datetime
+
     import yaml
 
     values: dict[str, object] = {}
@@ -24,7 +26,11 @@ def _parse_vars(pairs: tuple[str, ...]) -> dict[str, object]:
         if "=" not in pair:
             raise click.BadParameter(f"--var takes KEY=VALUE, got {pair!r}")
         key, value = pair.split("=", 1)
-        values[key.strip()] = yaml.safe_load(value) if value else ""
+        parsed = yaml.safe_load(value) if value else ""
+        # YAML reads 2026-10-31 as a date; dbt vars travel as JSON, so keep it as ISO text.
+        if isinstance(parsed, (datetime.date, datetime.datetime)):
+            parsed = value.strip()
+        values[key.strip()] = parsed
     return values
 
 

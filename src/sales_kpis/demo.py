@@ -13,16 +13,22 @@ def summarise(database: Path) -> list[tuple[str, int]]:
     """Row counts of every table the build published (staging views excluded)."""
     import duckdb
 
-    with duckdb.connect(str(database), read_only=True) as connection:
-        rows = connection.execute(
+    # dbt-duckdb keeps its in-process handle on the database it just built
+    # open, and DuckDB refuses a second handle with another configuration
+    # (read_only): connect the same (read-write) way.
+    with duckdb.connect(str(database)) as connection:
+        tables = connection.execute(
             """
-            select table_schema || '.' || table_name, estimated_size
+            select schema_name, table_name
             from duckdb_tables()
-            where table_schema not in ('raw')
-            order by table_schema, table_name
+            where database_name = current_database() and schema_name <> 'raw'
+            order by schema_name, table_name
             """
         ).fetchall()
-    return [(name, int(size)) for name, size in rows]
+        return [
+            (f"{schema}.{table}", connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0])
+            for schema, table in tables
+        ]
 
 
 def run_demo(console: Console, raw_dir: Path, database: Path, leads: int, seed: int, end_date: str,

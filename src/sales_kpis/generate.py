@@ -8,7 +8,7 @@ those), as ``<table>.parquet`` (or ``.csv``) in ``out_dir`` and returns
 randomness comes from one ``numpy.random.default_rng(seed)`` consumed in a fixed
 order, nothing depends on the wall clock. Leads (the big table) are generated and
 written month by month, everything else is a small fraction of the leads, so
-memory stays bounded (10M leads run in a few GB).
+memory stays bounded (10M leads run in well under 1 GB).
 
 The company
 -----------
@@ -18,8 +18,9 @@ and GBP deals) and APAC. It already has a customer base when the CRM history
 starts (``start_date``): "legacy" accounts whose subscriptions began up to three
 years earlier (no opportunities for them before ``start_date``). From then on:
 
-* Leads arrive from five sources of clearly different quality (referral >
-  partner > inbound > event > outbound on lead-to-SQL and SQL-to-won), grow about
+* Leads arrive from five sources of clearly different quality (lead-to-SQL
+  roughly: referral 12 %, partner 7 %, inbound 4 %, event 3.6 %, outbound 3.4 %;
+  SQL-to-won: referral best, then partner, inbound, outbound, event), grow about
   45 % a year, with monthly seasonality (slow summer and December, strong Q1),
   a quarter-end push, weekday effects, conference spikes for event leads, and
   outbound volume that follows the outbound-SDR headcount.
@@ -44,18 +45,22 @@ The funnel story (what the diagnosis marts should find)
 In the last ~9 months before ``end_date`` marketing runs a *Field Roadshow
 Blitz* (lead_source ``event``, campaign ``Field Roadshow Blitz <year>``): event
 lead volume rises sharply (to about 4x), so total leads are up strongly, but
-those leads barely qualify (lead-to-SQL ~0.8 % instead of ~4 %, and a lower win
-rate). At the same time there is an **SDR hiring freeze**: SDR headcount stays
+those leads barely qualify (lead-to-SQL under 1 % instead of ~3.6 %, and about
+half the usual win rate). At the same time there is an **SDR hiring freeze**: SDR headcount stays
 flat (departures are only backfilled), so leads per SDR climb. SQLs per SDR
 and the conversion rates of every other source stay where they were, so
 "leads are up but sales are not" reads as a **lead-quality** problem (one
 source/campaign), not an SDR-capacity problem. Company targets for the current
 fiscal year assume the usual ~45 % growth, so the year-end forecast shows a gap.
 
-Other things later KPIs can find: outbound SDRs take well over a year to reach a
-4x cumulative ROI on average (some never do); rep attainment spreads widely and
-ramping reps book less; quotas rise ~5 % a year; net revenue retention runs
-around or above 100 % thanks to uplifts and add-ons despite churn.
+Other things later KPIs can find: after 12 months the median outbound SDR is at
+about 2.5x cumulative ROI (won ARR they sourced / OTE cost) and only about a
+quarter reach 4x, while inbound SDRs get there more easily; AE attainment
+spreads widely (median ~0.7-0.8 of quota, ~30 % of ramped rep-quarters at
+quota), ramping reps book less; quotas are a multiple of OTE calibrated on the
+data and rise ~5 % a year; net revenue retention runs around 100 % (uplifts and
+add-ons offset ~10 % gross churn). The CRM history starts at ``start_date``, so
+the first quarter's new business is lower while the first pipeline matures.
 
 Deliberate (contract-clean) quirks: ~1 % leads with null source, ~0.5 % deleted
 leads and opportunities (and other is_deleted values false or null), a few
@@ -420,7 +425,7 @@ class _Users:
         days = np.arange(S, E + 1, dtype=np.int64)
         gamma = math.log(1.4) / 365.25
 
-        rows = []  # (team, seat, hired, left, is_initial)
+        rows = []  # (team, seat, hired, left or -1)
         seat_count = []
         for t, (_n, _r, _s, share, min_size, _o, tenure, freeze) in enumerate(_TEAM_SPECS):
             eff = np.minimum(days, freeze_day) if freeze else days
@@ -432,24 +437,20 @@ class _Users:
             seat_count.append(n_seats)
             k = np.arange(n_seats)
             open_day = S + np.searchsorted(sizes, k, side="right")
-            initial = k < sizes[0]
+            initial = k < sizes[0]  # seats filled before the CRM history starts
             hired = np.where(initial, S - rng.integers(30, 3 * 365, n_seats), open_day)
             seat = k
             mean_tenure = tenure * 365.25
-            first = True
-            while len(seat):
+            while len(seat):  # each pass: the next occupant of every seat that was vacated
                 ref = np.maximum(hired, S)
                 left = ref + np.maximum(90, rng.exponential(mean_tenure, len(seat))).astype(np.int64)
-                for row in zip(np.full(len(seat), t), seat, hired, np.where(left <= E, left, -1),
-                               initial if first else np.zeros(len(seat), bool)):
-                    rows.append(row)
+                rows.extend(zip([t] * len(seat), seat.tolist(), hired.tolist(),
+                                np.where(left <= E, left, -1).tolist()))
                 gone = left <= E
                 gap = np.where(seat == 0, 0, rng.integers(14, 75, len(seat)))
                 nxt = left + 1 + gap
                 keep = gone & (nxt <= E)
                 seat, hired = seat[keep], nxt[keep]
-                initial = np.zeros(len(seat), bool)
-                first = False
 
         rows.sort(key=lambda r: (r[2], r[0], r[1]))
         rep_team = np.array([r[0] for r in rows], dtype=np.int64)
@@ -539,9 +540,6 @@ class _Users:
         months = (np.asarray(days) - self.hired[users]) / 30.44
         return np.clip(months / self.ramp[users], 0.0, 1.0)
 
-    def employed(self, users: np.ndarray, days: np.ndarray) -> np.ndarray:
-        return (self.hired[users] <= days) & (days <= self.left[users])
-
     def table(self) -> dict[str, pa.Array]:
         return dict(
             user_id=pa.array(self.ids, pa.string()),
@@ -571,7 +569,6 @@ class _Staff:
         k = len(self.members)
         w = ((users.hired[self.members][None, :] <= days[:, None])
              & (days[:, None] <= users.left[self.members][None, :])).astype(np.float64)
-        self.count = w.sum(axis=1)
         if ramp_weighted:
             months = (days[:, None] - users.hired[self.members][None, :]) / 30.44
             w *= np.clip(0.25 + 0.75 * months / users.ramp[self.members][None, :], 0.25, 1.0)
@@ -584,7 +581,8 @@ class _Staff:
 
     def pick(self, rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
         d = np.clip(np.asarray(days, dtype=np.int64) - self.S, 0, self.n_days - 1)
-        pos = np.searchsorted(self.grid, d + rng.random(len(d)), side="right")
+        # u < 1 - 1e-9 keeps d + u strictly inside day d's row despite float rounding
+        pos = np.searchsorted(self.grid, d + rng.random(len(d)) * (1 - 1e-9), side="right")
         return self.members[np.clip(pos - d * self.k, 0, self.k - 1)]
 
 
@@ -928,9 +926,6 @@ class _Generator:
         )
 
     # ------------------------------------------------------------------
-    def _opportunity_frame(self, n, **kw):
-        return dict(n=n, **kw)
-
     def _pick_owner(self, staff_team, days):
         owner = np.empty(len(days), dtype=np.int64)
         for team in np.unique(staff_team):
@@ -990,7 +985,6 @@ class _Generator:
         return o
 
     def _write_opportunities(self, o):
-        n = len(o["created"])
         num = o["num"]
         self.w_opps.write(
             opportunity_id=_ids("O", num + 1, self.width),
@@ -1015,7 +1009,6 @@ class _Generator:
             entered_at=_ts(h["time"]),
             amount=_num(h["amount"], h["amount_valid"]),
         )
-        del n
 
     def _new_business(self):
         """New-business opportunities from converted leads (plus a few second deals per lead)."""

@@ -1,9 +1,9 @@
 """Validate a raw-data directory against the raw contract (strict).
 
 ``validate(raw_dir)`` reads every ``<table>.parquet`` / ``<table>.csv`` in
-``raw_dir`` into an in-process DuckDB database and runs one set-based SQL query
-per check (nothing loops over rows in Python), so a few million rows take
-seconds. It never raises on bad data: every problem is reported by table, key
+``raw_dir`` into an in-process DuckDB database and runs set-based SQL (the row
+checks of a table are one query; nothing loops over rows in Python), so a few
+million rows take seconds. It never raises on bad data: every problem is reported by table, key
 and column (``Problem``), and ``ValidationReport.ok`` is False as soon as one
 problem is an error, so a pipeline can gate on it.
 
@@ -29,19 +29,23 @@ What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
 5. orphaned foreign keys (every ``contract.ForeignKey``; null is fine; a
    foreign key into an optional table that is absent is skipped with a note),
    including history rows for unknown opportunities (``unknown_opportunity``);
-6. negative amounts, and exchange rates that are not positive;
+6. negative amounts (opportunity and history amounts, subscription ARR, quota
+   amounts, OTE), and exchange rates that are not positive;
 7. close dates before creation, subscriptions ending before they start, quota
    and target periods ending before they start;
-8. amounts in a currency other than the reporting currency with no exchange
-   rate on or before the date they belong to (an opportunity's close date; a
+8. opportunities and subscriptions in a currency other than the reporting
+   currency (upper-cased; null = reporting currency) with no exchange rate on
+   or before the date their amount belongs to (an opportunity's close date; a
    subscription's first month end, which is the earliest month it needs a rate
    for, so later months are covered too).
 
 Warnings (harmless oddities; ``ok`` stays True): lead funnel timestamps out of
 order, a lead both disqualified and converted.
 
-Rows are checked whether or not they are flagged ``is_deleted``. Row numbers
-are 1-based data rows (a CSV header line is not counted). For each table and
+Rows flagged ``is_deleted`` are ignored, as the build ignores them, except by
+the checks on the file itself (null keys, values that do not parse, required
+values that are null); a deleted row still counts as the target of a foreign
+key. Row numbers are 1-based data rows (a CSV header line is not counted). For each table and
 problem at most ``max_examples`` rows are listed; when there are more, one
 extra ``Problem`` with ``key=None`` says how many more (``"and 1,234 more
 rows (1,254 in total)"``), and ``ValidationReport.totals`` always holds the
@@ -207,7 +211,11 @@ class ValidationReport:
 
 def validate(raw_dir: str | Path, reporting_currency: str = "USD", max_examples: int = 20) -> ValidationReport:
     """Check every table in ``raw_dir`` against the raw contract; see the module docstring."""
-    return _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples))).run()
+    validator = _Validator(Path(raw_dir), reporting_currency, max(0, int(max_examples)))
+    try:
+        return validator.run()
+    finally:
+        validator.con.close()
 
 
 # --------------------------------------------------------------------------- internals
@@ -322,13 +330,17 @@ class _Validator:
             group[1].append(Problem(table, key, column, problem, detail, severity))
 
     def query_rows(self, table: str, problem: str, column: str | None, where: str, detail: str,
-                   severity: str = ERROR, joins: str = "", column_sql: str | None = None) -> None:
+                   severity: str = ERROR, joins: str = "", column_sql: str | None = None,
+                   deleted_too: bool = False) -> None:
         """Report every row of ``t_<table>`` (alias t) matching ``where``; ``detail`` is a SQL text expression.
 
-        Checks are queued and run by ``flush``, one query per table (a UNION ALL of its checks).
+        Rows flagged ``is_deleted`` are left out unless ``deleted_too``. Checks are queued and run by
+        ``flush``, one query per table (a UNION ALL of its checks).
         """
+        if not deleted_too:
+            where = f"({where}) AND {self.live(table)}"
         col_expr = column_sql or (_lit(column) if column else "NULL")
-        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, {self.key_expr(table)} AS k, "
+        branch = (f"SELECT {len(self.pending[table])} AS chk, t.__row AS rn, "
                   f"CAST({col_expr} AS VARCHAR) AS c, CAST({detail} AS VARCHAR) AS d "
                   f"FROM {_q('t_' + table)} AS t {joins} WHERE {where}")
         self.pending[table].append((problem, severity, branch))
@@ -338,13 +350,15 @@ class _Validator:
             if not checks:
                 continue
             union = "\nUNION ALL\n".join(branch for _, _, branch in checks)
+            # Keys are rendered for the listed rows only.
             sql = f"""
-                SELECT chk, k, c, d, n FROM (
+                SELECT hit.chk, {self.key_expr(table)} AS k, hit.c, hit.d, hit.n FROM (
                     SELECT *, count(*) OVER (PARTITION BY chk) AS n,
                            row_number() OVER (PARTITION BY chk ORDER BY rn) AS i
                     FROM ({union})
-                ) WHERE i <= {max(self.max_examples, 1)}
-                ORDER BY chk, i
+                ) AS hit JOIN {_q('t_' + table)} AS t ON t.__row = hit.rn
+                WHERE hit.i <= {max(self.max_examples, 1)}
+                ORDER BY hit.chk, hit.i
             """
             by_check: dict[int, list] = defaultdict(list)
             for chk, k, c, d, n in self.con.execute(sql).fetchall():
@@ -393,6 +407,12 @@ class _Validator:
         """SQL for a column's value as text (as read, blank -> NULL)."""
         spec = contract.TABLES[table].column(column)
         return f"{alias}.{_q(column if spec.type == 'text' else column + '__raw')}"
+
+    def live(self, table: str, alias: str = "t") -> str:
+        """SQL condition: the row is not soft-deleted (an unparseable flag counts as live; it is reported)."""
+        if self.has(table, "is_deleted"):
+            return f"coalesce({alias}.is_deleted, false) = false"
+        return "true"
 
     def has(self, table: str, *columns: str) -> bool:
         return table in self.loaded and all(c in self.loaded[table].columns for c in columns)
@@ -455,16 +475,22 @@ class _Validator:
 
     def load(self, spec: contract.Table, path: Path, suffix: str) -> None:
         name = spec.name
-        reader = (f"read_parquet({_lit(str(path))})" if suffix == ".parquet"
-                  else f"read_csv({_lit(str(path))}, all_varchar = true, header = true)")
         raw = _q("r_" + name)
         try:
-            self.con.execute(f"CREATE TABLE {raw} AS SELECT * FROM {reader}")
-            described = self.con.execute(f"DESCRIBE {raw}").fetchall()
+            if suffix == ".parquet":
+                # Parquet is typed and columnar: read it in place; file_row_number gives the row.
+                reader = f"read_parquet({_lit(str(path))}"
+                source, row_number = f"{reader}, file_row_number = true)", "file_row_number + 1"
+                described = self.con.execute(f"DESCRIBE SELECT * FROM {reader})").fetchall()
+            else:
+                # CSV is read as text (nothing lost before it is checked) and materialised once, in file
+                # order (DuckDB preserves insertion order), so rowid gives the row.
+                self.con.execute(f"CREATE TABLE {raw} AS SELECT * FROM "
+                                 f"read_csv({_lit(str(path))}, all_varchar = true, header = true)")
+                source, row_number = raw, "rowid + 1"
+                described = self.con.execute(f"DESCRIBE {raw}").fetchall()
         except duckdb.Error as exc:
-            self.unusable.add(name)
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
+            self.unreadable(name, path, exc)
             return
         types = {row[0]: row[1] for row in described}
 
@@ -474,7 +500,7 @@ class _Validator:
 
         # Two levels: the inner select normalises each value to text once (blank -> NULL), the outer one
         # types it, so each expression is evaluated once per value.
-        inner = ["rowid + 1 AS __row"]
+        inner = [f"{row_number} AS __row"]
         select = ["__row"]
         usable: set[str] = set()
         present: set[str] = set()
@@ -508,45 +534,70 @@ class _Validator:
                 select.append(f"{txt} AS {_q(c + '__raw')}")
             select.append(f"{typed} AS {_q(c)}")
 
-        rows = self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} "
-                                f"FROM (SELECT {', '.join(inner)} FROM {raw})").fetchone()[0]
-        self.con.execute(f"DROP TABLE {raw}")
+        try:
+            rows = self.con.execute(f"CREATE TABLE {_q('t_' + name)} AS SELECT {', '.join(select)} "
+                                    f"FROM (SELECT {', '.join(inner)} FROM {source})").fetchone()[0]
+        except duckdb.Error as exc:  # e.g. a Parquet file whose metadata reads but whose data does not
+            self.unreadable(name, path, exc)
+            return
+        finally:
+            if suffix != ".parquet":
+                self.con.execute(f"DROP TABLE IF EXISTS {raw}")
         self.tables[name] = rows
         self.loaded[name] = _Loaded(name, path, rows, usable, present)
 
+    def unreadable(self, name: str, path: Path, exc: Exception) -> None:
+        self.unusable.add(name)
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
+
     def check_keys(self) -> None:
+        keyed: dict[str, tuple[str, str]] = {}  # table -> (key columns, filter) for the duplicate check
         for name, loaded in self.loaded.items():
             spec = contract.TABLES[name]
             pk = spec.primary_key
             for c in pk:
                 if c in loaded.present and not spec.column(c).nullable:
                     self.query_rows(name, "null_key", c, f"{self.text(name, c)} IS NULL",
-                                    f"'primary-key column {c} is null (row ' || t.__row || ')'")
-            if not all(c in loaded.columns for c in pk):
-                continue
-            cols = ", ".join(_q(c) for c in pk)
-            not_null = " AND ".join(f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable) or "true"
-            rendered = " || ".join(
-                f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
-                for i, c in enumerate(pk))
-            join = " AND ".join(f"x.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
-            sql = f"""
-                WITH dup AS (
-                    SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
-                    FROM {_q('t_' + name)} WHERE {not_null}
-                    GROUP BY {cols} HAVING count(*) > 1
-                ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
-                SELECT {rendered} AS k, d.times, d.n, d.first_row,
-                       (SELECT list(x.__row ORDER BY x.__row)[1:10] FROM {_q('t_' + name)} AS x WHERE {join})
-                FROM top AS d ORDER BY d.first_row
-            """
-            rows = self.con.execute(sql).fetchall()
-            if rows:
-                listed = []
-                for key, times, _, _, at in rows:
-                    where = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
-                    listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where})"))
-                self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
+                                    f"'primary-key column {c} is null (row ' || t.__row || ')'",
+                                    deleted_too=True)
+            if all(c in loaded.columns for c in pk):
+                keyed[name] = (", ".join(_q(c) for c in pk), " AND ".join(
+                    [f"{_q(c)} IS NOT NULL" for c in pk if not spec.column(c).nullable] + [self.live(name)]))
+        if not keyed:
+            return
+        # One cheap query finds the tables with duplicates; only those get the detailed one.
+        counts = self.con.execute("\nUNION ALL\n".join(
+            f"SELECT {_lit(name)}, count(*) FROM (SELECT 1 FROM {_q('t_' + name)} AS t WHERE {where} "
+            f"GROUP BY {cols} HAVING count(*) > 1)" for name, (cols, where) in keyed.items())).fetchall()
+        for name, n in counts:
+            if n:
+                self.report_duplicates(name, *keyed[name])
+
+    def report_duplicates(self, name: str, cols: str, where: str) -> None:
+        pk = contract.TABLES[name].primary_key
+        rendered = " || ".join(
+            f"{_lit(('' if i == 0 else ', ') + c + '=')} || coalesce(CAST(d.{_q(c)} AS VARCHAR), 'NULL')"
+            for i, c in enumerate(pk))
+        join = " AND ".join(f"t.{_q(c)} IS NOT DISTINCT FROM d.{_q(c)}" for c in pk)
+        sql = f"""
+            WITH dup AS (
+                SELECT {cols}, count(*) AS times, min(__row) AS first_row, count(*) OVER () AS n
+                FROM {_q('t_' + name)} AS t WHERE {where}
+                GROUP BY {cols} HAVING count(*) > 1
+            ), top AS (SELECT * FROM dup ORDER BY first_row LIMIT {max(self.max_examples, 1)})
+            SELECT {rendered} AS k, d.times, d.n,
+                   (SELECT list(t.__row ORDER BY t.__row)[1:10] FROM {_q('t_' + name)} AS t
+                    WHERE {join} AND {where})
+            FROM top AS d ORDER BY d.first_row
+        """
+        rows = self.con.execute(sql).fetchall()
+        listed = []
+        for key, times, _, at in rows:
+            where_rows = ", ".join(str(r) for r in at) + (", ..." if times > len(at) else "")
+            listed.append((key, ", ".join(pk), f"primary key appears {times:,} times (rows {where_rows})"))
+        if rows:
+            self.add_rows(name, "duplicate_key", ERROR, listed, rows[0][2])
 
     def check_values(self) -> None:
         for name, loaded in self.loaded.items():
@@ -559,10 +610,10 @@ class _Validator:
                     raw = self.text(name, c)
                     self.query_rows(
                         name, "unparseable_value", c, f"{raw} IS NOT NULL AND t.{_q(c)} IS NULL",
-                        f"'''' || left({raw}, 60) || ''' is not {_NOUN[column.type]}'")
+                        f"'''' || left({raw}, 60) || ''' is not {_NOUN[column.type]}'", deleted_too=True)
                 if not column.nullable and c not in spec.primary_key:
                     self.query_rows(name, "null_required", c, f"{self.text(name, c)} IS NULL",
-                                    f"'required column {c} is null'")
+                                    f"'required column {c} is null'", deleted_too=True)
 
     def setup_stages(self) -> None:
         if "stages" in self.loaded:
@@ -683,11 +734,12 @@ class _Validator:
             self.con.execute("CREATE TABLE _rates (currency VARCHAR, first_date DATE)")
         state = "unusable" if ("exchange_rates" in self.loaded or "exchange_rates" in self.unusable) else "absent"
         cur = "upper(trim(t.currency))"
-        for table, amount, date_column, due, due_label in (
-            ("opportunities", "amount", "close_date", "t.close_date", "close_date"),
-            ("subscriptions", "arr", "starts_on", "last_day(t.starts_on)", "first month end"),
+        # Every row in a foreign currency needs a rate, whatever its amount (as the build's test has it).
+        for table, date_column, due, due_label in (
+            ("opportunities", "close_date", "t.close_date", "close_date"),
+            ("subscriptions", "starts_on", "last_day(t.starts_on)", "first month end"),
         ):
-            if not self.has(table, amount, "currency", date_column):
+            if not self.has(table, "currency", date_column):
                 continue
             if rates_usable:
                 detail = (f"'no ' || {cur} || ' rate in exchange_rates on or before ' || {due} || "
@@ -698,7 +750,7 @@ class _Validator:
                           f"and exchange_rates is {state}'")
             self.query_rows(
                 table, "missing_exchange_rate", "currency",
-                f"t.{_q(amount)} IS NOT NULL AND t.currency IS NOT NULL AND {cur} <> {_lit(self.currency)} "
+                f"t.currency IS NOT NULL AND {cur} <> {_lit(self.currency)} "
                 f"AND {due} IS NOT NULL AND (r.first_date IS NULL OR r.first_date > {due})",
                 detail, joins=f"LEFT JOIN _rates AS r ON r.currency = {cur}",
             )

@@ -10,7 +10,7 @@ renamed as (
         cast(industry as {{ dbt.type_string() }}) as industry,
         coalesce(cast(segment as {{ dbt.type_string() }}), 'unknown') as segment,
         cast(region as {{ dbt.type_string() }}) as region,
-        cast(created_at as {{ dbt.type_timestamp() }}) as created_at
+        {{ utc_timestamp("created_at") }} as created_at
     from source
 )
 

@@ -9,7 +9,7 @@ renamed as (
         cast(lead_id as {{ dbt.type_string() }}) as lead_id,
         cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
         lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at
+        {{ utc_timestamp("occurred_at") }} as occurred_at
     from source
 )
 

@@ -11,11 +11,11 @@ renamed as (
         cast(converted_opportunity_id as {{ dbt.type_string() }}) as converted_opportunity_id,
         coalesce(nullif(lower(trim(cast(lead_source as {{ dbt.type_string() }}))), ''), 'unknown') as lead_source,
         cast(campaign as {{ dbt.type_string() }}) as campaign,
-        cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
-        cast(mql_at as {{ dbt.type_timestamp() }}) as mql_at,
-        cast(sql_at as {{ dbt.type_timestamp() }}) as sql_at,
-        cast(disqualified_at as {{ dbt.type_timestamp() }}) as disqualified_at,
-        cast(converted_at as {{ dbt.type_timestamp() }}) as converted_at
+        {{ utc_timestamp("created_at") }} as created_at,
+        {{ utc_timestamp("mql_at") }} as mql_at,
+        {{ utc_timestamp("sql_at") }} as sql_at,
+        {{ utc_timestamp("disqualified_at") }} as disqualified_at,
+        {{ utc_timestamp("converted_at") }} as converted_at
     from source
 )
 

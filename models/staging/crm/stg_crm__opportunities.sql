@@ -15,9 +15,9 @@ renamed as (
         cast(stage_name as {{ dbt.type_string() }}) as stage_name,
         {{ normalise_currency('currency') }} as currency,
         cast(amount as {{ type_amount() }}) as raw_amount,
-        cast(created_at as {{ dbt.type_timestamp() }}) as raw_created_at,
+        {{ utc_timestamp("created_at") }} as raw_created_at,
         cast(close_date as date) as close_date,
-        cast(updated_at as {{ dbt.type_timestamp() }}) as updated_at
+        {{ utc_timestamp("updated_at") }} as updated_at
     from source
 ),
 

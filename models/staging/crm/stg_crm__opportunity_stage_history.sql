@@ -7,7 +7,7 @@ renamed as (
         cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
         cast(stage_name as {{ dbt.type_string() }}) as stage_name,
         cast(amount as {{ type_amount() }}) as amount,
-        cast(entered_at as {{ dbt.type_timestamp() }}) as entered_at
+        {{ utc_timestamp("entered_at") }} as entered_at
     from source
 )
 

@@ -1,0 +1,91 @@
+# Set-up and everyday commands. On a fresh machine with Python 3.11:
+#   make demo   - virtualenv with the pinned dependencies, sample data, a built warehouse
+#   make test   - sqlfluff lint, a dbt build on small generated data, pytest
+# The virtualenv is (re)installed only when it is missing or requirements.txt /
+# pyproject.toml changed since the last install (stamp file .venv/.installed).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+export DO_NOT_TRACK := 1
+
+# Python 3.11 preferred; any python3 >= 3.11 will do.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_LOG := $(VENV)/pip.log
+PIP_INSTALL := $(BIN)/python -m pip install --disable-pip-version-check --no-input --quiet \
+	--progress-bar off --root-user-action=ignore
+
+# The demo and build date: the sample data's "today".
+AS_OF ?= 2026-10-31
+RAW_DIR ?= data/raw
+# Small generated data for the build check in `make test`.
+TEST_LEADS ?= 2000
+TEST_SEED ?= 7
+SCRATCH := build
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo test lint build test-build pytest clean distclean
+
+help:
+	@echo "make demo       install (when needed), generate sample data into $(RAW_DIR), validate, build warehouse/sales_kpis.duckdb"
+	@echo "make test       install (when needed), sqlfluff lint, dbt build on $(TEST_LEADS) generated leads, pytest"
+	@echo "make lint       sqlfluff lint models (dbt templater)"
+	@echo "make build      sales-kpis build on $(RAW_DIR) as of $(AS_OF)"
+	@echo "make clean      remove build output (build/, target/, logs/, the warehouse file)"
+	@echo "make distclean  clean, and remove the virtualenv"
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "error: no python3.11 or python3 on PATH" >&2; exit 1; fi
+	@"$(PYTHON)" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' \
+		|| { echo "error: $(PYTHON) is older than Python 3.11" >&2; exit 1; }
+	@if [ ! -x $(BIN)/python ]; then \
+		echo "creating $(VENV) with $$("$(PYTHON)" --version)"; \
+		"$(PYTHON)" -m venv $(VENV); \
+	fi
+	@echo "installing pinned dependencies into $(VENV) (log: $(PIP_LOG))"
+	@{ $(PIP_INSTALL) -r requirements.txt && $(PIP_INSTALL) --no-deps -e .; } > $(PIP_LOG) 2>&1 \
+		|| { tail -n 40 $(PIP_LOG) >&2; echo "error: pip install failed (full log: $(PIP_LOG))" >&2; exit 1; }
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/sales-kpis demo --raw-dir $(RAW_DIR)
+
+lint: $(STAMP)
+	@mkdir -p $(SCRATCH)
+	SALES_KPIS_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/sqlfluff lint models
+
+build: $(STAMP)
+	$(BIN)/sales-kpis build --raw-dir $(RAW_DIR) --as-of $(AS_OF)
+
+# dbt build on freshly generated small data (a scratch warehouse under build/).
+test-build: $(STAMP)
+	@rm -rf $(SCRATCH)/test-raw $(SCRATCH)/test.duckdb $(SCRATCH)/test.duckdb.wal
+	$(BIN)/sales-kpis generate --out $(SCRATCH)/test-raw --seed $(TEST_SEED) --leads $(TEST_LEADS)
+	$(BIN)/sales-kpis validate --raw-dir $(SCRATCH)/test-raw
+	$(BIN)/sales-kpis build --raw-dir $(SCRATCH)/test-raw --database $(SCRATCH)/test.duckdb --as-of $(AS_OF)
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# All three steps run even when one fails, so one run reports every failure.
+test: $(STAMP)
+	@failed=""; \
+	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	$(MAKE) --no-print-directory test-build || failed="$$failed test-build"; \
+	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: lint, test-build and pytest passed"
+
+clean:
+	rm -rf $(SCRATCH) target logs .pytest_cache .sqlfluff_cache
+	rm -f warehouse/*.duckdb warehouse/*.duckdb.wal
+
+distclean: clean
+	rm -rf $(VENV) src/*.egg-info

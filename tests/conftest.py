@@ -1,0 +1,172 @@
+"""Shared pytest fixtures and helpers.
+
+dbt is slow to start (~5-10 s per invocation), so the generated sample data
+and the warehouse built from it are session fixtures: every test that only
+reads them shares one `generate()` and one `dbt build`. Tests that need other
+data copy `generated_raw_dir` (never modify it in place) and call
+:func:`run_build` once per scenario.
+
+Reading a warehouse: dbt-duckdb keeps its in-process handle on the last
+database it built open, and DuckDB refuses a second handle on the same file
+with a different configuration (e.g. ``read_only=True``). :func:`connect`
+tries read-only first and falls back to a plain read-write handle, which
+shares the open database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from sales_kpis.dbt_runner import DbtOptions, DbtRun, run_dbt  # noqa: E402
+
+#: The as-of date of every test build (the generator's default end date).
+AS_OF = "2026-10-31"
+#: Seed of the session's generated data.
+SEED = 7
+
+
+def session_leads() -> int:
+    """Leads in the session's generated data (env SALES_KPIS_TEST_LEADS, default 3000)."""
+    return int(os.environ.get("SALES_KPIS_TEST_LEADS", "3000"))
+
+
+# --------------------------------------------------------------------------- reading a warehouse
+
+
+def connect(database: Path | str):
+    """A DuckDB connection to a built warehouse: read-only when possible (see the module doc)."""
+    import duckdb
+
+    try:
+        return duckdb.connect(str(database), read_only=True)
+    except duckdb.ConnectionException as error:
+        if "different configuration" not in str(error):
+            raise
+        return duckdb.connect(str(database))
+
+
+def query(database: Path | str, sql: str, parameters: Iterable[Any] | None = None) -> list[tuple]:
+    """Rows of a query against a built DuckDB warehouse."""
+    with connect(database) as connection:
+        return connection.execute(sql, list(parameters) if parameters is not None else None).fetchall()
+
+
+def query_df(database: Path | str, sql: str, parameters: Iterable[Any] | None = None):
+    """A query against a built DuckDB warehouse as a pandas DataFrame."""
+    with connect(database) as connection:
+        return connection.execute(sql, list(parameters) if parameters is not None else None).df()
+
+
+def relations(database: Path | str) -> dict[str, str]:
+    """{relation name: 'schema.name'} of every table and view in the warehouse."""
+    rows = query(database, "select table_schema, table_name from information_schema.tables")
+    return {name: f"{schema}.{name}" for schema, name in rows}
+
+
+def relation(database: Path | str, name: str) -> str:
+    """The schema-qualified name of a model, seed or raw view (models land in per-folder schemas)."""
+    found = relations(database)
+    if name not in found:
+        raise AssertionError(f"no relation {name!r} in {database}; have: {', '.join(sorted(found))}")
+    return found[name]
+
+
+# --------------------------------------------------------------------------- building
+
+
+def describe_run(run: DbtRun) -> str:
+    """A failing run in words: the exception and every failed node with its message."""
+    lines = [f"dbt {run.command} failed after {run.elapsed:.1f} s"]
+    if run.exception:
+        lines.append(f"exception: {run.exception}")
+    for node in run.failures:
+        lines.append(f"{node.status} {node.resource_type} {node.name}: {node.message}")
+    if len(lines) == 1:
+        lines.append("(no failed node and no exception reported)")
+    return "\n".join(lines)
+
+
+def build_ok(run: DbtRun) -> bool:
+    return run.success and run.exception is None and not run.failures
+
+
+def run_build(raw_dir: Path, workdir: Path, as_of: str = AS_OF, **options: Any) -> DbtRun:
+    """`dbt build` of raw_dir into workdir/wh.duckdb (manifest in workdir/target); quiet."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    dbt_options = DbtOptions(raw_dir=raw_dir, database=workdir / "wh.duckdb", as_of=as_of,
+                             target_path=workdir / "target", **options)
+    return run_dbt("build", dbt_options, extra_args=["--log-level", "none"])
+
+
+def copy_raw(raw_dir: Path, destination: Path, exclude: Iterable[str] = ()) -> Path:
+    """A copy of a raw-data directory without the tables in exclude (names without extension)."""
+    skip = set(exclude)
+    destination.mkdir(parents=True, exist_ok=True)
+    for path in raw_dir.iterdir():
+        if path.is_file() and path.name.split(".")[0] not in skip:
+            shutil.copy2(path, destination / path.name)
+    return destination
+
+
+@dataclass
+class BuiltWarehouse:
+    """The session's warehouse: built once from `generated_raw_dir` as of AS_OF."""
+
+    database: Path
+    raw_dir: Path
+    run: DbtRun
+    target_path: Path
+    as_of: str = AS_OF
+    _relations: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.target_path / "manifest.json"
+
+    def relation(self, name: str) -> str:
+        if not self._relations:
+            self._relations.update(relations(self.database))
+        if name not in self._relations:
+            raise AssertionError(f"no relation {name!r} in the warehouse; have: {', '.join(sorted(self._relations))}")
+        return self._relations[name]
+
+    def query(self, sql: str, parameters: Iterable[Any] | None = None) -> list[tuple]:
+        return query(self.database, sql, parameters)
+
+    def df(self, sql: str, parameters: Iterable[Any] | None = None):
+        return query_df(self.database, sql, parameters)
+
+    def scalar(self, sql: str, parameters: Iterable[Any] | None = None) -> Any:
+        return self.query(sql, parameters)[0][0]
+
+
+# --------------------------------------------------------------------------- session fixtures
+
+
+@pytest.fixture(scope="session")
+def generated_raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sample data (seed 7, SALES_KPIS_TEST_LEADS leads, parquet) generated once per session. Read-only: copy to modify."""
+    from sales_kpis.generate import generate
+
+    out = tmp_path_factory.mktemp("generated") / "raw"
+    generate(out, seed=SEED, leads=session_leads())
+    return out
+
+
+@pytest.fixture(scope="session")
+def built_warehouse(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The project built once per session from `generated_raw_dir` as of AS_OF; asserts the build passed."""
+    workdir = tmp_path_factory.mktemp("warehouse")
+    run = run_build(generated_raw_dir, workdir)
+    assert build_ok(run), describe_run(run)
+    return BuiltWarehouse(database=workdir / "wh.duckdb", raw_dir=generated_raw_dir, run=run,
+                          target_path=workdir / "target")

@@ -1,0 +1,207 @@
+"""The `sales-kpis` command line: help, generate, validate and --var parsing (no dbt invocation here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import click
+import duckdb
+import pytest
+from click.testing import CliRunner
+from conftest import copy_raw
+
+from sales_kpis import cli, contract
+from sales_kpis.dbt_runner import DbtOptions, dbt_args
+
+COMMANDS = ["generate", "validate", "build", "demo"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def unwrapped(text: str) -> str:
+    """Output with whitespace removed: rich wraps long lines at the terminal width."""
+    return "".join(text.split())
+
+
+# --------------------------------------------------------------------------- help
+
+
+def test_main_help_lists_every_command(runner):
+    result = runner.invoke(cli.main, ["--help"])
+    assert result.exit_code == 0, result.output
+    for command in COMMANDS:
+        assert command in result.output
+
+
+@pytest.mark.parametrize("command, options", [
+    ("generate", ["--out", "--seed", "--leads", "--format", "--start-date", "--end-date"]),
+    ("validate", ["--raw-dir", "--reporting-currency"]),
+    ("build", ["--raw-dir", "--database", "--as-of", "--target", "--var", "--select", "--threads"]),
+    ("demo", ["--raw-dir", "--database", "--leads", "--seed"]),
+])
+def test_command_help(runner, command, options):
+    result = runner.invoke(cli.main, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert f"Usage: main {command}" in result.output or f"{command} [OPTIONS]" in result.output
+    for option in options:
+        assert option in result.output, f"{command} --help does not mention {option}"
+
+
+def test_version(runner):
+    result = runner.invoke(cli.main, ["--version"])
+    assert result.exit_code == 0
+    assert "0.1.0" in result.output
+
+
+# --------------------------------------------------------------------------- generate
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_generate_writes_every_contract_table(runner, tmp_path, fmt):
+    out = tmp_path / "raw"
+    result = runner.invoke(cli.main, ["generate", "--out", str(out), "--seed", "3", "--leads", "400", "--format", fmt])
+    assert result.exit_code == 0, result.output
+    written = {path.name for path in out.iterdir()}
+    expected = {f"{name}.{fmt}" for name in contract.TABLES if name != "stages"}
+    assert expected <= written, f"missing: {expected - written}"
+    reader = "read_parquet" if fmt == "parquet" else "read_csv"
+    with duckdb.connect() as connection:
+        assert connection.execute(f"select count(*) from {reader}('{out / ('leads.' + fmt)}')").fetchone()[0] == 400
+        for name in contract.TABLES:
+            if name == "stages":
+                continue
+            columns = [row[0] for row in connection.execute(
+                f"describe select * from {reader}('{out / (name + '.' + fmt)}')").fetchall()]
+            assert columns == contract.TABLES[name].column_names, name
+    assert "leads" in result.output  # the summary table of rows written
+
+
+def test_generate_is_deterministic(runner, tmp_path):
+    for name in ("a", "b"):
+        result = runner.invoke(cli.main, ["generate", "--out", str(tmp_path / name), "--seed", "11", "--leads", "300",
+                                          "--format", "csv"])
+        assert result.exit_code == 0, result.output
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+
+
+def test_generate_requires_out(runner):
+    result = runner.invoke(cli.main, ["generate"])
+    assert result.exit_code == 2
+    assert "--out" in result.output
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def test_validate_clean_data_exits_0(runner, generated_raw_dir):
+    result = runner.invoke(cli.main, ["validate", "--raw-dir", str(generated_raw_dir)])
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.output
+
+
+def test_validate_corrupted_data_exits_1_naming_table_and_key(runner, generated_raw_dir, tmp_path):
+    raw = copy_raw(generated_raw_dir, tmp_path / "raw")
+    path = raw / "opportunities.parquet"
+    with duckdb.connect() as connection:
+        duplicate = connection.execute(f"select min(opportunity_id) from read_parquet('{path}')").fetchone()[0]
+        connection.execute(f"copy (select * from read_parquet('{path}') union all "
+                           f"select * from read_parquet('{path}') where opportunity_id = '{duplicate}') "
+                           f"to '{tmp_path / 'dup.parquet'}' (format parquet)")
+    shutil.move(tmp_path / "dup.parquet", path)
+
+    result = runner.invoke(cli.main, ["validate", "--raw-dir", str(raw)])
+
+    assert result.exit_code == 1, result.output
+    flat = unwrapped(result.output)
+    assert "opportunities" in result.output
+    assert duplicate in flat
+    assert "error" in result.output
+
+
+def test_validate_missing_table_exits_1(runner, generated_raw_dir, tmp_path):
+    raw = copy_raw(generated_raw_dir, tmp_path / "raw", exclude=["targets"])
+    result = runner.invoke(cli.main, ["validate", "--raw-dir", str(raw)])
+    assert result.exit_code == 1, result.output
+    assert "targets" in result.output
+
+
+def test_validate_reads_sales_kpis_raw_dir(runner, generated_raw_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("SALES_KPIS_RAW_DIR", str(generated_raw_dir))
+    assert runner.invoke(cli.main, ["validate"]).exit_code == 0
+    monkeypatch.setenv("SALES_KPIS_RAW_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+    assert runner.invoke(cli.main, ["validate"]).exit_code == 1
+
+
+# --------------------------------------------------------------------------- --var
+
+
+@pytest.mark.parametrize("pair, expected", [
+    ("fiscal_year_start_month=2", {"fiscal_year_start_month": 2}),
+    ("reporting_currency=EUR", {"reporting_currency": "EUR"}),
+    ("as_of_date=2026-10-31", {"as_of_date": "2026-10-31"}),  # an ISO date stays text for dbt
+    ("flag=true", {"flag": True}),
+    ("types=[new_business, expansion]", {"types": ["new_business", "expansion"]}),
+    ("expression=a=b", {"expression": "a=b"}),  # only the first '=' splits
+    (" key =value", {"key": "value"}),
+    ("empty=", {"empty": ""}),
+])
+def test_parse_vars(pair, expected):
+    parsed = cli._parse_vars((pair,))
+    assert parsed == expected
+    json.dumps(parsed)  # dbt vars travel as JSON
+
+
+def test_parse_vars_repeatable_last_wins():
+    assert cli._parse_vars(("a=1", "b=x", "a=2")) == {"a": 2, "b": "x"}
+
+
+def test_parse_vars_rejects_pair_without_equals():
+    with pytest.raises(click.BadParameter):
+        cli._parse_vars(("fiscal_year_start_month",))
+
+
+def test_build_rejects_bad_var_before_running_dbt(runner, tmp_path):
+    result = runner.invoke(cli.main, ["build", "--raw-dir", str(tmp_path), "--database", str(tmp_path / "wh.duckdb"),
+                                      "--var", "no_equals_sign"])
+    assert result.exit_code == 2, result.output
+    assert "KEY=VALUE" in result.output
+    assert not (tmp_path / "wh.duckdb").exists()
+
+
+def test_vars_reach_dbt_as_json():
+    options = DbtOptions(raw_dir=Path("data/raw"), as_of="2026-10-31",
+                         variables=cli._parse_vars(("fiscal_year_start_month=2", "reporting_currency=EUR")))
+    args = dbt_args("build", options)
+    passed = json.loads(args[args.index("--vars") + 1])
+    assert passed["fiscal_year_start_month"] == 2
+    assert passed["reporting_currency"] == "EUR"
+    assert passed["as_of_date"] == "2026-10-31"
+    assert Path(passed["raw_dir"]).is_absolute()
+
+
+def test_var_as_of_date_reaches_dbt_as_text():
+    args = dbt_args("build", DbtOptions(variables=cli._parse_vars(("as_of_date=2026-10-31",))))
+    assert json.loads(args[args.index("--vars") + 1]) == {"as_of_date": "2026-10-31"}
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def test_demo_summary_counts_the_published_tables(built_warehouse):
+    """The demo's closing summary reads the warehouse the same process just built."""
+    from sales_kpis.demo import summarise
+
+    summary = dict(summarise(built_warehouse.database))
+    staged_leads = built_warehouse.scalar(f"select count(*) from {built_warehouse.relation('stg_crm__leads')}")
+    assert "main_data_quality.dq_record_issues" in summary
+    assert "main.dim_dates" in summary and summary["main.dim_dates"] > 0
+    assert not any(name.startswith("raw.") for name in summary)
+    assert not any("stg_crm__" in name for name in summary), "staging views are not listed"
+    assert staged_leads > 0
