@@ -72,6 +72,9 @@
         {%- if type == "date" -%}
             {#- through a timestamp: Salesforce exports dates as "2024-01-31 00:00:00" -#}
             {%- do casts.append("cast(cast(" ~ quoted ~ " as " ~ dbt.type_timestamp() ~ ") as date)") -%}
+        {%- elif type == "timestamp" -%}
+            {#- UTC, also for text with an offset (utc_timestamp, as the canonical staging) -#}
+            {%- do casts.append(utc_timestamp(quoted)) -%}
         {%- else -%}
             {%- do casts.append("cast(" ~ quoted ~ " as " ~ adapter_type(type) ~ ")") -%}
         {%- endif -%}

@@ -5,12 +5,12 @@
     to a record that never existed (an anomaly).
 -#}
 with leads as (
-    select * from {{ raw_relation('leads') }}
+    select * from {{ crm_input('leads') }}
     where not {{ is_not_deleted() }}
 ),
 
 opportunities as (
-    select * from {{ raw_relation('opportunities') }}
+    select * from {{ crm_input('opportunities') }}
     where not {{ is_not_deleted() }}
 ),
 

@@ -6,7 +6,9 @@
     units: rate_to_reporting = conversion_rate(reporting) /
     conversion_rate(currency), both the rate in force on the date (the
     reporting currency's rate is 1 when it is the corporate currency, i.e.
-    has no rows). A rate is written at every date either rate changes. With
+    has no rows), rounded to the project's amount precision (type_amount) as
+    the canonical staging does. A rate is written at every date either rate
+    changes. With
     several Salesforce connections (crm_unions), each currency takes the
     rates of the first connection listed that has it.
 -#}
@@ -72,7 +74,9 @@ converted as (
     select
         change_dates.currency,
         change_dates.rate_date,
-        coalesce(reporting_rates.conversion_rate, 1) / currency_rates.conversion_rate as rate_to_reporting,
+        cast(
+            coalesce(reporting_rates.conversion_rate, 1) / currency_rates.conversion_rate as {{ type_amount() }}
+        ) as rate_to_reporting,
         change_dates.source_relation
     from change_dates
     inner join ranged as currency_rates
