@@ -73,7 +73,8 @@ final as (
     left join disqualifications
         on contacts.contact_id = disqualifications.contact_id
     left join contact_deals
-        on contacts.contact_id = contact_deals.contact_id
+        on
+            contacts.contact_id = contact_deals.contact_id
             and contact_deals.deal_rank = 1
 )
 

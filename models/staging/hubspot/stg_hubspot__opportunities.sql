@@ -100,13 +100,16 @@ final as (
         deals.source_relation
     from deals
     left join ranked_companies
-        on deals.deal_id = ranked_companies.deal_id
+        on
+            deals.deal_id = ranked_companies.deal_id
             and ranked_companies.company_rank = 1
     left join ranked_contacts
-        on deals.deal_id = ranked_contacts.deal_id
+        on
+            deals.deal_id = ranked_contacts.deal_id
             and ranked_contacts.contact_rank = 1
     left join ranked_line_items
-        on deals.deal_id = ranked_line_items.deal_id
+        on
+            deals.deal_id = ranked_line_items.deal_id
             and ranked_line_items.line_item_rank = 1
     left join stages
         on deals.stage_id = stages.stage_id

@@ -1,31 +1,26 @@
 {#-
     Contract `exchange_rates` for Salesforce: the canonical exchange_rates
-    table when the user provides one, else DatedConversionRate. Salesforce's
-    conversion_rate is units of a currency per 1 unit of the corporate
-    currency, so 1 unit of the currency is 1 / conversion_rate corporate
-    units: rate_to_reporting = conversion_rate(reporting) /
+    table when the user provides one with rows, else DatedConversionRate.
+    Salesforce's conversion_rate is units of a currency per 1 unit of the
+    corporate currency, so 1 unit of the currency is 1 / conversion_rate
+    corporate units: rate_to_reporting = conversion_rate(reporting) /
     conversion_rate(currency), both the rate in force on the date (the
     reporting currency's rate is 1 when it is the corporate currency, i.e.
     has no rows), rounded to the project's amount precision (type_amount) as
     the canonical staging does. A rate is written at every date either rate
-    changes. With
-    several Salesforce connections (crm_unions), each currency takes the
-    rates of the first connection listed that has it.
+    changes. With several Salesforce connections (crm_unions), each currency
+    takes the rates of the first connection listed that has it.
 -#}
--- depends_on: {{ ref('base_salesforce__dated_conversion_rate') }}
-{% if raw_table_exists('exchange_rates') -%}
-with rates as (
+with canonical_rates as (
     select
         cast(currency as {{ dbt.type_string() }}) as currency,
         cast(rate_date as date) as rate_date,
         cast(rate_to_reporting as {{ type_amount() }}) as rate_to_reporting,
         cast(null as {{ dbt.type_string() }}) as source_relation
-    from {{ raw_relation('exchange_rates') }}
-)
+    from {{ raw_relation('exchange_rates') }} as raw_rates
+),
 
-select * from rates
-{%- else -%}
-with rates as (
+rates as (
     select * from {{ ref('base_salesforce__dated_conversion_rate') }}
     where conversion_rate > 0
 ),
@@ -80,12 +75,14 @@ converted as (
         change_dates.source_relation
     from change_dates
     inner join ranged as currency_rates
-        on change_dates.currency = currency_rates.currency
+        on
+            change_dates.currency = currency_rates.currency
             and change_dates.source_relation = currency_rates.source_relation
             and change_dates.rate_date >= currency_rates.start_date
             and (currency_rates.end_date is null or change_dates.rate_date < currency_rates.end_date)
     left join reporting_rates
-        on change_dates.source_relation = reporting_rates.source_relation
+        on
+            change_dates.source_relation = reporting_rates.source_relation
             and change_dates.rate_date >= reporting_rates.start_date
             and (reporting_rates.end_date is null or change_dates.rate_date < reporting_rates.end_date)
 ),
@@ -101,7 +98,7 @@ ranked as (
     from converted
 ),
 
-final as (
+salesforce_rates as (
     select
         currency,
         rate_date,
@@ -109,7 +106,13 @@ final as (
         source_relation
     from ranked
     where connection_rank = first_connection_rank
+),
+
+final as (
+    select * from canonical_rates
+    union all
+    select * from salesforce_rates
+    where not exists (select 1 from canonical_rates)
 )
 
 select * from final
-{%- endif %}

@@ -21,7 +21,8 @@ converted_opportunities as (
         opportunities.created_at
     from leads
     inner join opportunities
-        on leads.converted_opportunity_id = opportunities.opportunity_id
+        on
+            leads.converted_opportunity_id = opportunities.opportunity_id
             and leads.converted_on = cast(opportunities.created_at as date)
 ),
 
@@ -63,7 +64,8 @@ final as (
     left join converted_opportunities
         on leads.lead_id = converted_opportunities.lead_id
     left join lead_field_opportunities
-        on leads.lead_id = lead_field_opportunities.lead_id
+        on
+            leads.lead_id = lead_field_opportunities.lead_id
             and leads.converted_on = lead_field_opportunities.created_on
 )
 

@@ -61,7 +61,8 @@ final as (
     left join converting_leads
         on opportunities.opportunity_id = converting_leads.opportunity_id
     left join first_line_items
-        on opportunities.opportunity_id = first_line_items.opportunity_id
+        on
+            opportunities.opportunity_id = first_line_items.opportunity_id
             and first_line_items.line_item_rank = 1
 )
 
