@@ -98,6 +98,6 @@
     the source (_fivetran_deleted). Soft deletes of the CRM itself
     (is_deleted) are applied by each model.
 -#}
-{% macro fivetran_is_current() %}
+{% macro fivetran_is_current() -%}
     coalesce(_fivetran_active, true) and not coalesce(_fivetran_deleted, false)
 {%- endmacro %}

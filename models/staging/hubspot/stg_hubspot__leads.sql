@@ -32,7 +32,8 @@ disqualifications as (
         contact_id,
         min(changed_at) as disqualified_at
     from property_history
-    where lower(property_name) = 'hs_lead_status'
+    where
+        lower(property_name) = 'hs_lead_status'
         and upper(trim(property_value)) in (
             {%- for status in var('hubspot_disqualified_lead_statuses', ['UNQUALIFIED']) -%}
                 '{{ status | upper }}'{% if not loop.last %}, {% endif %}

@@ -25,7 +25,8 @@ current_accounts as (
         created_at,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
         and not coalesce(is_deleted, false)
 )
 

@@ -24,7 +24,8 @@ current_rates as (
         conversion_rate,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
 )
 
 select * from current_rates

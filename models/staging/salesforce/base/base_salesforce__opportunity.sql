@@ -48,7 +48,8 @@ current_versions as (
         coalesce(is_deleted, false) as is_deleted,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
 )
 
 select * from current_versions

@@ -51,7 +51,8 @@ current_rows as (
         amount,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
         and not coalesce(is_deleted, false)
         and stage_name is not null
 )

@@ -21,7 +21,8 @@ current_products as (
         is_active,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
         and not coalesce(is_deleted, false)
 )
 

@@ -18,7 +18,8 @@ current_roles as (
         developer_name,
         source_relation
     from source
-    where {{ fivetran_is_current() }}
+    where
+        {{ fivetran_is_current() }}
 )
 
 select * from current_roles
