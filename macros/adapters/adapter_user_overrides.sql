@@ -9,7 +9,7 @@
     is added once, to its own connection.
 -#}
 {% macro adapter_user_overrides(crm_users, source_name) %}
-    {%- set overrides = raw_relation("users") -%}
+    {%- set overrides = canonical_relation("users") -%}
     {%- set connections = crm_connections(source_name) -%}
     {%- set prefixed = connections | selectattr("prefix_keys") | list | length > 0 -%}
     select

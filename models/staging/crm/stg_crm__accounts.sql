@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('accounts') }}
+    select * from {{ raw_relation('accounts') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('activities') }}
+    select * from {{ raw_relation('activities') }}
 ),
 
 renamed as (

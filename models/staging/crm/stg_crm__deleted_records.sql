@@ -5,12 +5,12 @@
     to a record that never existed (an anomaly).
 -#}
 with leads as (
-    select * from {{ crm_input('leads') }}
+    select * from {{ raw_relation('leads') }}
     where not {{ is_not_deleted() }}
 ),
 
 opportunities as (
-    select * from {{ crm_input('opportunities') }}
+    select * from {{ raw_relation('opportunities') }}
     where not {{ is_not_deleted() }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('exchange_rates') }}
+    select * from {{ raw_relation('exchange_rates') }}
 ),
 
 renamed as (

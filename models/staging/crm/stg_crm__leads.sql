@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('leads') }}
+    select * from {{ raw_relation('leads') }}
     where {{ is_not_deleted() }}
 ),
 

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('opportunities') }}
+    select * from {{ raw_relation('opportunities') }}
     where {{ is_not_deleted() }}
 ),
 

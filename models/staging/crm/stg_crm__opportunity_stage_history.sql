@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('opportunity_stage_history') }}
+    select * from {{ raw_relation('opportunity_stage_history') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('products') }}
+    select * from {{ raw_relation('products') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('quotas') }}
+    select * from {{ raw_relation('quotas') }}
 ),
 
 renamed as (

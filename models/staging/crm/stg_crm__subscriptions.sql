@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('subscriptions') }}
+    select * from {{ raw_relation('subscriptions') }}
 ),
 
 renamed as (

@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('targets') }}
+    select * from {{ raw_relation('targets') }}
 ),
 
 renamed as (

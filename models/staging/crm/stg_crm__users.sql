@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ crm_input('users') }}
+    select * from {{ raw_relation('users') }}
 ),
 
 renamed as (

@@ -17,7 +17,7 @@ with canonical_rates as (
         cast(rate_date as date) as rate_date,
         cast(rate_to_reporting as {{ type_amount() }}) as rate_to_reporting,
         cast(null as {{ dbt.type_string() }}) as source_relation
-    from {{ raw_relation('exchange_rates') }} as raw_rates
+    from {{ canonical_relation('exchange_rates') }} as raw_rates
 ),
 
 rates as (

@@ -10,7 +10,7 @@ with canonical_products as (
         cast(product_family as {{ dbt.type_string() }}) as product_family,
         cast(launched_on as date) as launched_on,
         cast(null as {{ dbt.type_string() }}) as source_relation
-    from {{ raw_relation('products') }} as raw_products
+    from {{ canonical_relation('products') }} as raw_products
 ),
 
 salesforce_products as (
