@@ -147,6 +147,38 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
 
 
 @main.command()
+@click.option("--mart", "mart", default=None, help="The mart to export, e.g. kpi_rep_attainment.")
+@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment in one workbook (--out PATH.xlsx).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default=None,
+              help="File format (default: from the --out suffix).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb).")
+@click.option("--column-names", is_flag=True, help="Keep the marts' column names instead of finance labels.")
+def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
+    """Write a mart (or the finance bundle) to CSV, Parquet or Excel, stamped with the as-of date."""
+    from sales_kpis.export import ExportError, export_finance_bundle, export_mart
+
+    if bool(mart) == bool(finance_bundle):
+        raise click.UsageError("give either --mart NAME or --finance-bundle")
+    try:
+        if finance_bundle:
+            result = export_finance_bundle(database or default_database(), out, column_names=column_names)
+        else:
+            result = export_mart(database or default_database(), mart, fmt, out, column_names=column_names)
+    except ExportError as error:
+        console.print(f"[red]export failed:[/red] {error}")
+        sys.exit(1)
+    for sheet in result.sheets:
+        period = f"{sheet.first_period} .. {sheet.last_period}" if sheet.first_period else "no period"
+        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period})")
+    for mart_name in result.missing:
+        console.print(f"[yellow]not in the warehouse, left out:[/yellow] {mart_name}")
+    console.print(f"wrote {result.path} ({result.fmt}), as of {result.stamp.as_of_date}, "
+                  f"amounts in {result.stamp.reporting_currency}")
+
+
+@main.command()
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo data lives (default data/raw).")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--leads", type=int, default=20_000, show_default=True)

@@ -56,7 +56,7 @@ latest_entries as (
         stage_number,
         row_number() over (
             partition by opportunity_id
-            order by entered_at desc, is_won desc, stage_name
+            order by entered_at desc, is_won desc, stage_name asc
         ) as entry_rank
     from stage_entries
 ),
@@ -114,7 +114,8 @@ joined as (
     left join stages
         on opportunities.stage_name = stages.stage_name
     left join latest_entries
-        on opportunities.opportunity_id = latest_entries.opportunity_id
+        on
+            opportunities.opportunity_id = latest_entries.opportunity_id
             and latest_entries.entry_rank = 1
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id

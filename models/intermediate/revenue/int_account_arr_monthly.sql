@@ -1,0 +1,27 @@
+{#-
+    ARR of each account at every month end on or before the as-of date where
+    it is > 0: the sum of its products' month-end ARR (each already rounded
+    to cents, so product ARR adds up to account ARR exactly).
+-#}
+with product_arr as (
+    select * from {{ ref('int_account_product_arr_monthly') }}
+),
+
+final as (
+    select
+        account_id,
+        segment,
+        month_start,
+        month_end,
+        cast(sum(arr) as {{ type_money() }}) as arr,
+        count(*) as products,
+        sum(active_subscriptions) as active_subscriptions
+    from product_arr
+    group by
+        account_id,
+        segment,
+        month_start,
+        month_end
+)
+
+select * from final
