@@ -233,5 +233,38 @@ def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> 
     sys.exit(0 if ok else 1)
 
 
+
+@main.command()
+@click.option("--leads", type=int, default=None, help="Leads to generate (or use --scale).")
+@click.option("--scale", type=click.Choice(["S", "M", "L"], case_sensitive=False), default=None,
+              help="Named scale: S = 10k, M = 1M, L = 10M leads.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--threads", type=int, default=None, help="DuckDB worker threads (default: DuckDB's, one per core).")
+@click.option("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (default: the profile's).")
+@click.option("--dbt-threads", type=int, default=None, help="dbt's concurrent nodes (default: the profile's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the reports (and the run's warehouse and logs) go (default bench/results in the project).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Generated data, one folder per seed and size, reused when present (default bench/cache in the project).")
+@click.option("--select", multiple=True, help="dbt selection (repeatable; default: everything).")
+@click.option("--as-of", "as_of", default=DEMO_END_DATE, show_default=True)
+@click.option("--warm-parse", is_flag=True, help="Parse the project once first (untimed): time the build with dbt's partial parsing.")
+def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse) -> None:
+    """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
+    from sales_kpis.bench import SCALES, BenchOptions, run_benchmark
+    from sales_kpis.project import project_dir
+
+    if leads is None:
+        leads = SCALES[(scale or "S").upper()]
+    options = BenchOptions(leads=leads, seed=seed, threads=threads, memory_limit=memory_limit,
+                           dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
+                           cache_dir=cache_dir or project_dir() / "bench" / "cache",
+                           select=list(select), as_of=as_of, warm_parse=warm_parse)
+    report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
+    click.echo(Path(report["paths"]["markdown"]).read_text())
+    console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
+    sys.exit(0 if report["build"]["success"] else 1)
+
+
 if __name__ == "__main__":
     main()
