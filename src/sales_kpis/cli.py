@@ -86,7 +86,8 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False) -> bool:
-    from sales_kpis.dbt_runner import DbtOptions, failing_rows, run_dbt
+    from sales_kpis.dbt_runner import DbtOptions, failing_rows
+    from sales_kpis.publish import PublishError, build_and_publish
 
     options = DbtOptions(
         raw_dir=raw_dir or default_raw_dir(),
@@ -105,8 +106,13 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
             finished["count"] += 1
             status.update(f"dbt build: {finished['count']} nodes done, last {name} ({node_status})")
 
-        run = run_dbt("build", options, on_node_finished=progress,
-                      extra_args=[] if verbose else ["--log-level", "none"])
+        try:
+            result = build_and_publish(options, on_node_finished=progress,
+                                       extra_args=[] if verbose else ["--log-level", "none"])
+        except PublishError as error:
+            console.print(f"[red]not published:[/red] {error}")
+            return False
+    run = result.run
 
     summary = Table("resource", "pass", "warn", "fail", "error", "skip", title=f"dbt build in {run.elapsed:.1f} s")
     for resource_type, counts in sorted(run.counts().items()):
@@ -119,20 +125,26 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {failure.message}")
         if failure.resource_type in {"test", "unit_test"} and failure.compiled_code and target == "duckdb" and failure.resource_type == "test":
             try:
-                for row in failing_rows(options.database, failure.compiled_code, limit=3):
+                for row in failing_rows(result.built, failure.compiled_code, limit=3):
                     console.print(f"    failing row: {str(row)[:300]}")
             except Exception:  # the rows are a courtesy; the failure is already named
                 pass
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {run.exception}")
-    ok = run.success and not run.failures and run.exception is None
-    console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
+    ok = result.ok
+    if target != "duckdb":
+        console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
+    elif ok:
+        console.print(f"[green]build succeeded[/green], published {result.published}")
+    else:
+        kept = f"; the failed build is kept in {result.built}" if result.built.exists() else ""
+        console.print(f"[red]build failed[/red]: {result.published} was not changed{kept}")
     return ok
 
 
 @main.command()
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Raw-data directory (default $SALES_KPIS_RAW_DIR or data/raw).")
-@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb).")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The published DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb); the build writes beside it and replaces it only when every test passed.")
 @click.option("--as-of", "as_of", default=None, help="As-of date (YYYY-MM-DD); default today.")
 @click.option("--target", default="duckdb", show_default=True, help="profiles.yml target: duckdb or postgres.")
 @click.option("--var", "var_pairs", multiple=True, help="Extra dbt var, KEY=VALUE (repeatable).")
@@ -141,9 +153,70 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", is_flag=True, help="Show dbt's own log.")
 def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh, verbose) -> None:
-    """Run `dbt build` (models and tests); exit 1 naming the failing nodes."""
+    """Run `dbt build` (models and tests) and publish the warehouse; exit 1 naming the failing nodes.
+
+    On DuckDB the build goes to a staging file beside --database, which is
+    swapped in atomically only when every model and test passed: readers never
+    see a half-built warehouse, and a failed build leaves the last good one.
+    """
     ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose)
     sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write index.html to.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The published DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb); opened read-only.")
+@click.option("--currency", default=None, help="Reporting currency label (default: the build's, from build_metadata).")
+@click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
+def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
+    """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
+    from sales_kpis.report import write_report
+
+    database = database or default_database()
+    if not Path(database).exists():
+        console.print(f"[red]no warehouse at {database}[/red]: run `sales-kpis build` first")
+        sys.exit(1)
+    result = write_report(database, out_dir, currency=currency)
+    console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
+                  f"{len(result.with_data)} of {len(result.panels)} charts have data")
+    for panel in result.without_data:
+        console.print(f"[yellow]no data[/yellow] {panel.title}: {panel.missing}")
+    if screenshot_png is not None:
+        from sales_kpis.browser import screenshot
+
+        console.print(f"screenshot {screenshot(result.path, screenshot_png)}")
+
+
+@main.command()
+@click.option("--mart", "mart", default=None, help="The mart to export, e.g. kpi_rep_attainment.")
+@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment in one workbook (--out PATH.xlsx).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default=None,
+              help="File format (default: from the --out suffix).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb).")
+@click.option("--column-names", is_flag=True, help="Keep the marts' column names instead of finance labels.")
+def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
+    """Write a mart (or the finance bundle) to CSV, Parquet or Excel, stamped with the as-of date."""
+    from sales_kpis.export import ExportError, export_finance_bundle, export_mart
+
+    if bool(mart) == bool(finance_bundle):
+        raise click.UsageError("give either --mart NAME or --finance-bundle")
+    try:
+        if finance_bundle:
+            result = export_finance_bundle(database or default_database(), out, column_names=column_names)
+        else:
+            result = export_mart(database or default_database(), mart, fmt, out, column_names=column_names)
+    except ExportError as error:
+        console.print(f"[red]export failed:[/red] {error}")
+        sys.exit(1)
+    for sheet in result.sheets:
+        period = f"{sheet.first_period} .. {sheet.last_period}" if sheet.first_period else "no period"
+        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period})")
+    for mart_name in result.missing:
+        console.print(f"[yellow]not in the warehouse, left out:[/yellow] {mart_name}")
+    console.print(f"wrote {result.path} ({result.fmt}), as of {result.stamp.as_of_date}, "
+                  f"amounts in {result.stamp.reporting_currency}")
 
 
 @main.command()

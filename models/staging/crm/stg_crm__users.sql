@@ -8,7 +8,7 @@ renamed as (
         cast(manager_id as {{ dbt.type_string() }}) as manager_id,
         cast(full_name as {{ dbt.type_string() }}) as full_name,
         cast(email as {{ dbt.type_string() }}) as email,
-        lower(trim(cast(role as {{ dbt.type_string() }}))) as role,  -- noqa: RF04 (contract column name)
+        lower(trim(cast(role as {{ dbt.type_string() }}))) as role,  -- noqa: RF04
         cast(team as {{ dbt.type_string() }}) as team,
         cast(segment as {{ dbt.type_string() }}) as segment,
         cast(region as {{ dbt.type_string() }}) as region,

@@ -1,0 +1,163 @@
+{#-
+    One row per product (from the optional products table: none without it)
+    and calendar month, from the earlier of its launch month and its first
+    month with bookings or ARR (not before the calendar's first month) to
+    the as-of month, with months_since_launch (0 = the month of launched_on,
+    negative before it, null without a launch date): won bookings of the
+    product, its ARR movements (account x product grain, summed), net new
+    ARR and running totals. ARR is measured at month ends: in a month not
+    over by the as-of date the ARR columns are null (bookings so far are
+    shown). Attainment against the product's targets, which come per target
+    period, is in kpi_product_launch_attainment.
+-#}
+with products as (
+    select * from {{ ref('stg_crm__products') }}
+),
+
+activity as (
+    select * from {{ ref('int_product_activity_monthly') }}
+),
+
+dates as (
+    select * from {{ ref('dim_dates') }}
+),
+
+months as (
+    select distinct
+        month_start,
+        month_end
+    from dates
+    where month_start <= {{ as_of_date() }}
+),
+
+activity_by_month as (
+    select
+        product_id,
+        month_start,
+        sum(won_opportunities) as won_opportunities,
+        sum(bookings_arr) as bookings_arr,
+        sum(new_business_arr) as new_business_arr,
+        sum(starting_arr) as starting_arr,
+        sum(new_arr) as new_arr,
+        sum(reactivation_arr) as reactivation_arr,
+        sum(expansion_arr) as expansion_arr,
+        sum(contraction_arr) as contraction_arr,
+        sum(churned_arr) as churned_arr,
+        sum(ending_arr) as ending_arr,
+        sum(starting_customers) as starting_customers,
+        sum(new_customers) as new_customers,
+        sum(reactivated_customers) as reactivated_customers,
+        sum(churned_customers) as churned_customers,
+        sum(ending_customers) as ending_customers
+    from activity
+    group by
+        product_id,
+        month_start
+),
+
+first_activity as (
+    select
+        product_id,
+        min(month_start) as first_activity_month_start
+    from activity_by_month
+    group by product_id
+),
+
+product_spans as (
+    select
+        products.product_id,
+        products.product_name,
+        products.product_family,
+        products.launched_on,
+        {{ period_start('month', 'products.launched_on') }} as launch_month_start,
+        case
+            when products.launched_on is null then first_activity.first_activity_month_start
+            when first_activity.first_activity_month_start is null then {{ period_start('month', 'products.launched_on') }}
+            when first_activity.first_activity_month_start < {{ period_start('month', 'products.launched_on') }}
+                then first_activity.first_activity_month_start
+            else {{ period_start('month', 'products.launched_on') }}
+        end as first_month_start
+    from products
+    left join first_activity
+        on products.product_id = first_activity.product_id
+),
+
+product_months as (
+    select
+        product_spans.product_id,
+        months.month_start,
+        months.month_end,
+        product_spans.product_name,
+        product_spans.product_family,
+        product_spans.launched_on,
+        {{ dbt.datediff('product_spans.launch_month_start', 'months.month_start', 'month') }} as months_since_launch
+    from product_spans
+    inner join months
+        on product_spans.first_month_start <= months.month_start
+),
+
+joined as (
+    select
+        product_months.*,
+        coalesce(activity_by_month.won_opportunities, 0) as won_opportunities,
+        coalesce(activity_by_month.bookings_arr, 0) as bookings_arr,
+        coalesce(activity_by_month.new_business_arr, 0) as new_business_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_arr, 0) end as starting_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_arr, 0) end as new_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivation_arr, 0) end as reactivation_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.expansion_arr, 0) end as expansion_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.contraction_arr, 0) end as contraction_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_arr, 0) end as churned_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_arr, 0) end as ending_arr,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_customers, 0) end as starting_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_customers, 0) end as new_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivated_customers, 0) end as reactivated_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_customers, 0) end as churned_customers,
+        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_customers, 0) end as ending_customers
+    from product_months
+    left join activity_by_month
+        on
+            product_months.product_id = activity_by_month.product_id
+            and product_months.month_start = activity_by_month.month_start
+),
+
+final as (
+    select
+        product_id,
+        month_start,
+        month_end,
+        product_name,
+        product_family,
+        months_since_launch,
+        cast(won_opportunities as {{ dbt.type_bigint() }}) as won_opportunities,
+        cast(bookings_arr as {{ type_money() }}) as bookings_arr,
+        cast(new_business_arr as {{ type_money() }}) as new_business_arr,
+        cast(starting_arr as {{ type_money() }}) as starting_arr,
+        cast(new_arr as {{ type_money() }}) as new_arr,
+        cast(reactivation_arr as {{ type_money() }}) as reactivation_arr,
+        cast(expansion_arr as {{ type_money() }}) as expansion_arr,
+        cast(contraction_arr as {{ type_money() }}) as contraction_arr,
+        cast(churned_arr as {{ type_money() }}) as churned_arr,
+        cast(ending_arr as {{ type_money() }}) as ending_arr,
+        cast(ending_arr - starting_arr as {{ type_money() }}) as net_new_arr,
+        cast(starting_customers as {{ dbt.type_bigint() }}) as starting_customers,
+        cast(new_customers as {{ dbt.type_bigint() }}) as new_customers,
+        cast(reactivated_customers as {{ dbt.type_bigint() }}) as reactivated_customers,
+        cast(churned_customers as {{ dbt.type_bigint() }}) as churned_customers,
+        cast(ending_customers as {{ dbt.type_bigint() }}) as ending_customers,
+        cast(sum(won_opportunities) over (
+            partition by product_id order by month_start rows between unbounded preceding and current row
+        ) as {{ dbt.type_bigint() }}) as cumulative_won_opportunities,
+        cast(sum(bookings_arr) over (
+            partition by product_id order by month_start rows between unbounded preceding and current row
+        ) as {{ type_money() }}) as cumulative_bookings_arr,
+        cast(sum(ending_arr - starting_arr) over (
+            partition by product_id order by month_start rows between unbounded preceding and current row
+        ) as {{ type_money() }}) as cumulative_net_new_arr,
+        coalesce(month_start >= {{ period_start('month', 'launched_on') }}, false) as is_launched,
+        month_end <= {{ as_of_date() }} as is_complete,
+        launched_on
+    from joined
+)
+
+select * from final

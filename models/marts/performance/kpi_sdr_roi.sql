@@ -1,0 +1,184 @@
+{#-
+    One row per SDR (role sdr) and calendar month employed, from the hire
+    month to the month of min(left_on, as-of date):
+    - sourced: opportunities of every type with sourced_by_id = the SDR,
+      by created month; won: those won, by close month (only months the SDR
+      is employed have rows, so deals closing after the SDR left count for
+      no month);
+    - monthly_cost = annual_ote x var loaded_cost_multiplier / 12 (cents),
+      a full month for every month employed, the first and last included;
+    - cumulative_roi = cumulative won ARR / cumulative cost since hire, and
+      the first month it reached var sdr_target_roi (compared exactly, in
+      decimals: won >= target x cost).
+-#}
+with users as (
+    select * from {{ ref('dim_users') }}
+    where role = 'sdr'
+),
+
+dates as (
+    select * from {{ ref('dim_dates') }}
+),
+
+opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+    where sourced_by_id is not null
+),
+
+months as (
+    select distinct
+        month_start,
+        month_end
+    from dates
+    where month_start <= {{ as_of_date() }}
+),
+
+sdrs as (
+    select
+        user_id,
+        full_name,
+        team,
+        segment,
+        region,
+        manager_id,
+        annual_ote,
+        hired_on,
+        left_on,
+        {{ period_start('month', 'hired_on') }} as hire_month_start,
+        {{ period_start('month', 'coalesce(left_on, ' ~ as_of_date() ~ ')') }} as last_month_start,
+        {{ money_divide('cast(annual_ote * ' ~ var('loaded_cost_multiplier', 1.0) ~ ' as ' ~ type_amount() ~ ')', '12') }} as monthly_cost
+    from users
+),
+
+sdr_months as (
+    select
+        sdrs.user_id,
+        months.month_start,
+        months.month_end,
+        sdrs.full_name,
+        sdrs.team,
+        sdrs.segment,
+        sdrs.region,
+        sdrs.manager_id,
+        {{ dbt.datediff('sdrs.hire_month_start', 'months.month_start', 'month') }} as months_since_hire,
+        sdrs.annual_ote,
+        sdrs.monthly_cost,
+        sdrs.hired_on,
+        sdrs.left_on
+    from sdrs
+    inner join months
+        on
+            sdrs.hire_month_start <= months.month_start
+            and sdrs.last_month_start >= months.month_start
+),
+
+sourced_by_month as (
+    select
+        sourced_by_id,
+        {{ period_start('month', 'created_on') }} as month_start,
+        count(*) as sourced_opportunities,
+        sum(arr_amount) as sourced_pipeline_arr
+    from opportunities
+    group by
+        sourced_by_id,
+        {{ period_start('month', 'created_on') }}
+),
+
+won_by_month as (
+    select
+        sourced_by_id,
+        {{ period_start('month', 'close_date') }} as month_start,
+        count(*) as won_opportunities,
+        sum(arr_amount) as won_arr
+    from opportunities
+    where is_won
+    group by
+        sourced_by_id,
+        {{ period_start('month', 'close_date') }}
+),
+
+monthly as (
+    select
+        sdr_months.*,
+        coalesce(sourced_by_month.sourced_opportunities, 0) as sourced_opportunities,
+        coalesce(sourced_by_month.sourced_pipeline_arr, 0) as sourced_pipeline_arr,
+        coalesce(won_by_month.won_opportunities, 0) as won_opportunities,
+        coalesce(won_by_month.won_arr, 0) as won_arr
+    from sdr_months
+    left join sourced_by_month
+        on
+            sdr_months.user_id = sourced_by_month.sourced_by_id
+            and sdr_months.month_start = sourced_by_month.month_start
+    left join won_by_month
+        on
+            sdr_months.user_id = won_by_month.sourced_by_id
+            and sdr_months.month_start = won_by_month.month_start
+),
+
+cumulative as (
+    select
+        monthly.*,
+        sum(monthly.sourced_opportunities) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
+        ) as cumulative_sourced_opportunities,
+        sum(monthly.won_arr) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
+        ) as cumulative_won_arr,
+        sum(monthly.monthly_cost) over (
+            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
+        ) as cumulative_cost
+    from monthly
+),
+
+flagged as (
+    select
+        cumulative.*,
+        coalesce(
+            cumulative.cumulative_cost > 0
+            and cumulative.cumulative_won_arr >= cast({{ var('sdr_target_roi', 4.0) }} as {{ type_amount() }}) * cumulative.cumulative_cost,
+            false
+        ) as is_at_target_roi
+    from cumulative
+),
+
+reached as (
+    select
+        flagged.*,
+        min(case when flagged.is_at_target_roi then flagged.month_start end) over (partition by flagged.user_id) as target_reached_month_start,
+        min(case when flagged.is_at_target_roi then flagged.months_since_hire end) over (partition by flagged.user_id) as target_reached_months_since_hire
+    from flagged
+),
+
+final as (
+    select
+        user_id,
+        month_start,
+        month_end,
+        full_name,
+        team,
+        segment,
+        region,
+        manager_id,
+        months_since_hire,
+        sourced_opportunities,
+        cast(sourced_pipeline_arr as {{ type_money() }}) as sourced_pipeline_arr,
+        won_opportunities,
+        cast(won_arr as {{ type_money() }}) as won_arr,
+        cast(annual_ote as {{ type_money() }}) as annual_ote,
+        monthly_cost,
+        cast(cumulative_sourced_opportunities as {{ dbt.type_bigint() }}) as cumulative_sourced_opportunities,
+        cast(cumulative_won_arr as {{ type_money() }}) as cumulative_won_arr,
+        cast(cumulative_cost as {{ type_money() }}) as cumulative_cost,
+        {{ ratio('cumulative_won_arr', 'cumulative_cost') }} as cumulative_roi,
+        cast({{ var('sdr_target_roi', 4.0) }} as {{ type_amount() }}) as target_roi,
+        target_reached_months_since_hire,
+        is_at_target_roi,
+        coalesce(month_start >= target_reached_month_start, false) as has_reached_target_roi,
+        month_end <= {{ as_of_date() }} as is_complete,
+        target_reached_month_start,
+        hired_on,
+        left_on
+    from reached
+)
+
+select * from final

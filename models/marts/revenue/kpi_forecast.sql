@@ -1,0 +1,106 @@
+{#-
+    The forecast and the gap to target for the fiscal quarter and fiscal year
+    containing the as-of date: one row per target of those periods (company
+    or segment; product targets are left to the product-launch mart) whose
+    metric is forecastable.
+    - run_rate_forecast = actual_to_date + trailing-3-month monthly average x
+      remaining_months ("at the current trend");
+    - pipeline_forecast = actual_to_date + open pipeline expected to close in
+      the rest of the period x the historical win rate of its current stage;
+    - forecast_gap = target - run_rate_forecast, pipeline_forecast_gap =
+      target - pipeline_forecast;
+    - pipeline_needed = the new stage-1 pipeline that would close the gap at
+      the historical stage-1-to-won rate (by amount): max(gap, 0) / rate.
+-#}
+with attainment as (
+    select * from {{ ref('kpi_org_attainment') }}
+),
+
+snapshots as (
+    select * from {{ ref('int_forecast_snapshots') }}
+    where is_as_of
+),
+
+metrics as (
+    {{ org_metrics_relation() }}
+),
+
+current_targets as (
+    select attainment.*
+    from attainment
+    inner join metrics
+        on attainment.metric = metrics.metric
+    where
+        attainment.period_view in ('qtd', 'ytd')
+        and attainment.product_id is null
+        and attainment.metric_status = 'measured'
+        and metrics.is_forecastable
+),
+
+joined as (
+    select
+        current_targets.target_id,
+        case current_targets.period_view when 'qtd' then 'quarter' else 'year' end as period_grain,
+        current_targets.period_start,
+        current_targets.period_end,
+        current_targets.metric,
+        current_targets.segment,
+        current_targets.pct_period_elapsed,
+        current_targets.target_value,
+        coalesce(snapshots.actual_to_date, 0) as actual_to_date,
+        coalesce(snapshots.trailing_3m_value, 0) as trailing_3m_value,
+        coalesce(snapshots.trailing_3m_monthly_avg, 0) as trailing_3m_monthly_avg,
+        snapshots.remaining_months,
+        coalesce(snapshots.run_rate_forecast, 0) as run_rate_forecast,
+        coalesce(snapshots.open_pipeline_arr, 0) as open_pipeline_arr,
+        coalesce(snapshots.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
+        coalesce(snapshots.pipeline_forecast, 0) as pipeline_forecast,
+        snapshots.stage1_won_arr,
+        snapshots.stage1_closed_arr,
+        snapshots.stage1_to_won_rate
+    from current_targets
+    left join snapshots
+        on
+            current_targets.period_start = snapshots.period_start
+            and current_targets.metric = snapshots.metric
+            and case current_targets.period_view when 'qtd' then 'quarter' else 'year' end = snapshots.period_grain
+            and (
+                current_targets.segment = snapshots.segment
+                or (current_targets.segment is null and snapshots.segment is null)
+            )
+),
+
+final as (
+    select
+        target_id,
+        {{ as_of_date() }} as forecast_date,
+        period_grain,
+        period_start,
+        period_end,
+        metric,
+        segment,
+        cast(pct_period_elapsed as {{ type_double() }}) as pct_period_elapsed,
+        cast(target_value as {{ type_money() }}) as target_value,
+        actual_to_date,
+        trailing_3m_value,
+        cast(trailing_3m_monthly_avg as {{ type_money() }}) as trailing_3m_monthly_avg,
+        remaining_months,
+        run_rate_forecast,
+        open_pipeline_arr,
+        weighted_pipeline_arr,
+        pipeline_forecast,
+        cast(target_value - run_rate_forecast as {{ type_money() }}) as forecast_gap,
+        cast(target_value - pipeline_forecast as {{ type_money() }}) as pipeline_forecast_gap,
+        stage1_won_arr,
+        stage1_closed_arr,
+        stage1_to_won_rate,
+        cast(
+            {{ ratio('greatest(target_value - run_rate_forecast, 0)', 'stage1_to_won_rate') }} as {{ type_money() }}
+        ) as pipeline_needed,
+        cast(
+            {{ ratio('greatest(target_value - pipeline_forecast, 0)', 'stage1_to_won_rate') }} as {{ type_money() }}
+        ) as pipeline_needed_for_pipeline_gap
+    from joined
+)
+
+select * from final

@@ -1,0 +1,118 @@
+{#-
+    How far to trust kpi_forecast: the same two company-level forecasts
+    computed as of every month end of the trailing var
+    forecast_backtest_months (point in time, from the history known then),
+    for the fiscal quarter and fiscal year containing that month end, beside
+    the actual outcome of the period once it has ended by the as-of date, and
+    the errors (forecast - actual; absolute; absolute / |actual|).
+-#}
+with snapshots as (
+    select * from {{ ref('int_forecast_snapshots') }}
+    where
+        not is_as_of
+        and segment is null
+),
+
+metric_daily as (
+    select * from {{ ref('int_org_metric_daily') }}
+    where applies_to_company
+),
+
+attainment as (
+    select * from {{ ref('kpi_org_attainment') }}
+    where
+        segment is null
+        and product_id is null
+        and metric_status = 'measured'
+),
+
+periods as (
+    select * from {{ ref('dim_periods') }}
+    where period_grain in ('quarter', 'year')
+),
+
+outcomes as (
+    select
+        periods.period_grain,
+        periods.period_start,
+        metric_daily.metric,
+        sum(metric_daily.metric_value) as actual_outcome
+    from periods
+    inner join metric_daily
+        on
+            periods.period_start <= metric_daily.metric_date
+            and periods.period_end >= metric_daily.metric_date
+    where periods.period_end <= {{ as_of_date() }}
+    group by
+        periods.period_grain,
+        periods.period_start,
+        metric_daily.metric
+),
+
+-- One company target per period and metric (the first, when duplicated).
+targets as (
+    select
+        period_start,
+        period_end,
+        metric,
+        min(target_value) as target_value
+    from attainment
+    group by
+        period_start,
+        period_end,
+        metric
+),
+
+joined as (
+    select
+        snapshots.forecast_date,
+        snapshots.period_grain,
+        snapshots.period_start,
+        snapshots.period_end,
+        snapshots.metric,
+        snapshots.remaining_months,
+        snapshots.actual_to_date,
+        snapshots.run_rate_forecast,
+        snapshots.pipeline_forecast,
+        targets.target_value,
+        snapshots.period_end <= {{ as_of_date() }} as is_outcome_known,
+        case
+            when snapshots.period_end <= {{ as_of_date() }} then coalesce(outcomes.actual_outcome, 0)
+        end as actual_outcome
+    from snapshots
+    left join outcomes
+        on
+            snapshots.period_grain = outcomes.period_grain
+            and snapshots.period_start = outcomes.period_start
+            and snapshots.metric = outcomes.metric
+    left join targets
+        on
+            snapshots.period_start = targets.period_start
+            and snapshots.period_end = targets.period_end
+            and snapshots.metric = targets.metric
+),
+
+final as (
+    select
+        forecast_date,
+        period_grain,
+        period_start,
+        period_end,
+        metric,
+        remaining_months,
+        actual_to_date,
+        run_rate_forecast,
+        pipeline_forecast,
+        cast(target_value as {{ type_money() }}) as target_value,
+        is_outcome_known,
+        cast(actual_outcome as {{ type_money() }}) as actual_outcome,
+        cast(run_rate_forecast - actual_outcome as {{ type_money() }}) as run_rate_error,
+        cast(abs(run_rate_forecast - actual_outcome) as {{ type_money() }}) as run_rate_abs_error,
+        {{ ratio('abs(run_rate_forecast - actual_outcome)', 'abs(actual_outcome)') }} as run_rate_abs_pct_error,
+        cast(pipeline_forecast - actual_outcome as {{ type_money() }}) as pipeline_error,
+        cast(abs(pipeline_forecast - actual_outcome) as {{ type_money() }}) as pipeline_abs_error,
+        {{ ratio('abs(pipeline_forecast - actual_outcome)', 'abs(actual_outcome)') }} as pipeline_abs_pct_error
+    from joined
+)
+
+select * from final

@@ -1,0 +1,167 @@
+{#-
+    New business per period (week, month, fiscal quarter, fiscal year) and
+    account segment, over the new_business opportunities closed (won or lost)
+    in the period by close date: win rate by count and by amount, new
+    business ARR, average deal size, average and median sales cycle of the
+    won ones; new logos (accounts whose first ever won opportunity, of any
+    type, closed in the period); and ARPA at the period end from
+    subscriptions (month, quarter and year rows; ARR exists at month ends).
+-#}
+with opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+),
+
+account_arr as (
+    select * from {{ ref('int_account_arr_monthly') }}
+),
+
+periods as (
+    select * from {{ ref('dim_periods') }}
+),
+
+closed_new_business as (
+    select
+        segment,
+        close_date,
+        is_won,
+        arr_amount,
+        sales_cycle_days
+    from opportunities
+    where
+        opportunity_type = 'new_business'
+        and is_closed
+),
+
+deals_by_period as (
+    {{ union_by_period_grain('closed_new_business', 'close_date', ['segment'], [
+        "sum(case when is_won then 1 else 0 end) as won_opportunities",
+        "sum(case when is_won then 0 else 1 end) as lost_opportunities",
+        "sum(case when is_won then arr_amount else 0 end) as won_arr",
+        "sum(case when is_won then 0 else arr_amount end) as lost_arr",
+        "sum(sales_cycle_days) as total_sales_cycle_days",
+        median('sales_cycle_days') ~ " as median_sales_cycle_days",
+    ]) }}
+),
+
+-- The first won opportunity of any type of each account.
+first_wins as (
+    select
+        account_id,
+        segment,
+        min(close_date) as first_won_on
+    from opportunities
+    where
+        is_won
+        and account_id is not null
+    group by
+        account_id,
+        segment
+),
+
+new_logos_by_period as (
+    {{ union_by_period_grain('first_wins', 'first_won_on', ['segment'], ["count(*) as new_logos"]) }}
+),
+
+-- ARR and paying accounts at the period end: the period's last month end, or
+-- the last month end on or before the as-of date for the current period.
+arpa_periods as (
+    select
+        period_grain,
+        period_start,
+        case
+            when period_end <= {{ as_of_date() }} then period_end
+            else cast({{ dbt.dateadd('day', -1, dbt.date_trunc('month', dbt.dateadd('day', 1, as_of_date()))) }} as date)
+        end as arpa_month_end
+    from periods
+    where
+        period_grain in ('month', 'quarter', 'year')
+        and period_start <= {{ as_of_date() }}
+),
+
+arr_by_period as (
+    select
+        arpa_periods.period_grain,
+        arpa_periods.period_start,
+        account_arr.segment,
+        arpa_periods.arpa_month_end,
+        sum(account_arr.arr) as arr_at_period_end,
+        count(*) as paying_accounts
+    from arpa_periods
+    inner join account_arr
+        on arpa_periods.arpa_month_end = account_arr.month_end
+    where arpa_periods.arpa_month_end >= arpa_periods.period_start
+    group by
+        arpa_periods.period_grain,
+        arpa_periods.period_start,
+        account_arr.segment,
+        arpa_periods.arpa_month_end
+),
+
+keys as (
+    select
+        period_grain,
+        period_start,
+        segment
+    from deals_by_period
+    union
+    select
+        period_grain,
+        period_start,
+        segment
+    from new_logos_by_period
+    union
+    select
+        period_grain,
+        period_start,
+        segment
+    from arr_by_period
+),
+
+final as (
+    select
+        keys.period_grain,
+        keys.period_start,
+        periods.period_end,
+        keys.segment,
+        cast(coalesce(deals.won_opportunities, 0) as {{ dbt.type_bigint() }}) as won_opportunities,
+        cast(coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
+        cast(coalesce(deals.won_opportunities, 0) + coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as closed_opportunities,
+        {{ ratio('deals.won_opportunities', 'deals.won_opportunities + deals.lost_opportunities') }} as win_rate,
+        cast(coalesce(deals.won_arr, 0) as {{ type_money() }}) as won_arr,
+        cast(coalesce(deals.lost_arr, 0) as {{ type_money() }}) as lost_arr,
+        cast(coalesce(deals.won_arr, 0) + coalesce(deals.lost_arr, 0) as {{ type_money() }}) as closed_arr,
+        {{ ratio('deals.won_arr', 'deals.won_arr + deals.lost_arr') }} as win_rate_arr,
+        cast(coalesce(deals.won_arr, 0) as {{ type_money() }}) as new_business_arr,
+        {{ money_divide('deals.won_arr', 'deals.won_opportunities') }} as avg_deal_size,
+        cast(coalesce(deals.total_sales_cycle_days, 0) as {{ dbt.type_bigint() }}) as total_sales_cycle_days,
+        {{ ratio('deals.total_sales_cycle_days', 'deals.won_opportunities') }} as avg_sales_cycle_days,
+        cast(deals.median_sales_cycle_days as {{ type_double() }}) as median_sales_cycle_days,
+        cast(coalesce(logos.new_logos, 0) as {{ dbt.type_bigint() }}) as new_logos,
+        arr.arpa_month_end,
+        cast(arr.arr_at_period_end as {{ type_money() }}) as arr_at_period_end,
+        cast(arr.paying_accounts as {{ dbt.type_bigint() }}) as paying_accounts,
+        {{ money_divide('arr.arr_at_period_end', 'arr.paying_accounts') }} as arpa,
+        periods.is_complete
+    from keys
+    inner join periods
+        on
+            keys.period_grain = periods.period_grain
+            and keys.period_start = periods.period_start
+    left join deals_by_period as deals
+        on
+            keys.period_grain = deals.period_grain
+            and keys.period_start = deals.period_start
+            and keys.segment = deals.segment
+    left join new_logos_by_period as logos
+        on
+            keys.period_grain = logos.period_grain
+            and keys.period_start = logos.period_start
+            and keys.segment = logos.segment
+    left join arr_by_period as arr
+        on
+            keys.period_grain = arr.period_grain
+            and keys.period_start = arr.period_start
+            and keys.segment = arr.segment
+)
+
+select * from final

@@ -1,0 +1,48 @@
+"""Writing importer output as raw contract tables (parquet, the contract's columns and types)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from sales_kpis.contract import REQUIRED_TABLES, TABLES
+
+_ARROW_TYPES = {
+    "text": pa.string(),
+    "timestamp": pa.timestamp("us"),
+    "date": pa.date32(),
+    "decimal": pa.float64(),
+    "integer": pa.int32(),
+    "boolean": pa.bool_(),
+}
+
+
+def contract_table(name: str, frame: pd.DataFrame) -> pa.Table:
+    """The contract's columns of a table, in order and typed; columns the frame lacks are null."""
+    arrays = []
+    for column in TABLES[name].columns:
+        if column.name in frame:
+            values = frame[column.name]
+            if column.type == "date":
+                values = pd.to_datetime(values).dt.date
+            elif column.type == "timestamp":
+                values = pd.to_datetime(values)
+        else:
+            values = pd.Series([None] * len(frame), dtype=object)
+        arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(), type=_ARROW_TYPES[column.type]))
+    return pa.Table.from_arrays(arrays, names=TABLES[name].column_names)
+
+
+def write_tables(out_dir: Path, frames: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Write each frame as <table>.parquet; required tables not given are written empty. Returns {table: rows}."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for name in list(REQUIRED_TABLES) + [name for name in frames if name not in REQUIRED_TABLES]:
+        frame = frames.get(name, pd.DataFrame())
+        table = contract_table(name, frame)
+        pq.write_table(table, out_dir / f"{name}.parquet")
+        counts[name] = table.num_rows
+    return counts
