@@ -6,7 +6,7 @@
     onto the contract's columns, stg_<source>__<table> (the union of them when
     Salesforce and HubSpot connections are mixed). Decided at parse time from
     vars, so lineage shows the adapter models and a canonical build never
-    refers to them (docs/decisions/0005-source-adapters.md).
+    refers to them (docs/decisions/0010-source-adapters.md).
 -#}
 {% macro raw_relation(table) %}
     {%- set providers = [] -%}
