@@ -31,13 +31,17 @@ TEST_SEED ?= 7
 SCRATCH := build
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo test lint build test-build pytest clean distclean
+.PHONY: help venv demo test lint build test-build pytest clean distclean chromium report
 
 help:
 	@echo "make demo       install (when needed), generate sample data into $(RAW_DIR), validate, build warehouse/sales_kpis.duckdb"
 	@echo "make test       install (when needed), sqlfluff lint, dbt build on $(TEST_LEADS) generated leads, pytest"
 	@echo "make lint       sqlfluff lint models (dbt templater)"
 	@echo "make build      sales-kpis build on $(RAW_DIR) as of $(AS_OF)"
+	@echo "make report     dashboard of the warehouse into $(SCRATCH)/report/index.html, screenshot docs/report.png"
+	@echo "make bench      benchmark a full dbt build at SCALE=S|M|L (10k/1M/10M leads): bench/results/"
+	@echo "make engines    virtualenv .venv-engines with dbt-postgres and dbt-spark (pinned)"
+	@echo "make test-engines  PostgreSQL (throwaway server) and Spark builds, every mart compared with DuckDB"
 	@echo "make clean      remove build output (build/, target/, logs/, the warehouse file)"
 	@echo "make distclean  clean, and remove the virtualenv"
 
@@ -73,11 +77,25 @@ test-build: $(STAMP)
 	$(BIN)/sales-kpis validate --raw-dir $(SCRATCH)/test-raw
 	$(BIN)/sales-kpis build --raw-dir $(SCRATCH)/test-raw --database $(SCRATCH)/test.duckdb --as-of $(AS_OF)
 
-pytest: $(STAMP)
+pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Debian's Chromium for the dashboard's rendering test and screenshot
+# (installed when missing; needs root, as on CI and the project's machines).
+chromium:
+	@mkdir -p $(SCRATCH)
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium (apt-get)"; \
+		{ apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
+			> $(SCRATCH)/apt-chromium.log 2>&1 || { tail -n 30 $(SCRATCH)/apt-chromium.log >&2; exit 1; }; \
+	fi
+
+# The dashboard of the demo warehouse, and its screenshot in docs/.
+report: $(STAMP) chromium
+	$(BIN)/sales-kpis report --out $(SCRATCH)/report --screenshot docs/report.png
+
 # All three steps run even when one fails, so one run reports every failure.
-test: $(STAMP)
+test: $(STAMP) chromium
 	@failed=""; \
 	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
 	$(MAKE) --no-print-directory test-build || failed="$$failed test-build"; \
@@ -87,7 +105,43 @@ test: $(STAMP)
 
 clean:
 	rm -rf $(SCRATCH) target logs .pytest_cache .sqlfluff_cache
-	rm -f warehouse/*.duckdb warehouse/*.duckdb.wal
+	rm -f warehouse/*.duckdb warehouse/*.duckdb.wal warehouse/*.duckdb.lock
 
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
+
+# --------------------------------------------------------------------------- issue 7: scale and engines
+SCALE ?= M
+BENCH_ARGS ?=
+ENGINES_VENV := .venv-engines
+ENGINES_BIN := $(ENGINES_VENV)/bin
+ENGINES_STAMP := $(ENGINES_VENV)/.installed
+ENGINES_SCRATCH := $(SCRATCH)/engines
+
+.PHONY: bench engines test-engines
+
+# Generated data is cached in bench/cache/seed<seed>-leads<n>/; reports go to
+# bench/results/<scale>-seed<seed>-leads<n>.{md,json}.
+bench: $(STAMP)
+	$(BIN)/sales-kpis bench --scale $(SCALE) $(BENCH_ARGS)
+
+$(ENGINES_STAMP): requirements.txt requirements-engines.txt pyproject.toml
+	@if [ ! -x $(ENGINES_BIN)/python ]; then "$(PYTHON)" -m venv $(ENGINES_VENV); fi
+	@echo "installing the engines virtualenv $(ENGINES_VENV) (pyspark builds from source: ~1-2 min)"
+	@$(ENGINES_BIN)/python -m pip install --disable-pip-version-check --no-input --quiet --no-compile \
+		--progress-bar off --root-user-action=ignore -r requirements.txt -r requirements-engines.txt -e . \
+		> $(ENGINES_VENV)/pip.log 2>&1 \
+		|| { tail -n 40 $(ENGINES_VENV)/pip.log >&2; echo "error: pip install failed ($(ENGINES_VENV)/pip.log)" >&2; exit 1; }
+	@touch $@
+
+engines: $(ENGINES_STAMP)
+
+# Starts a throwaway PostgreSQL on loopback, runs tests/test_engines.py
+# (PostgreSQL and Spark builds of small generated data, every mart compared
+# with DuckDB's), stops the server whatever the outcome.
+test-engines: $(ENGINES_STAMP)
+	@mkdir -p $(ENGINES_SCRATCH)
+	@eval "$$(SALES_KPIS_PG_DIR=$$(pwd)/$(ENGINES_SCRATCH)/pg scripts/ci/start_postgres.sh)"; \
+		trap 'SALES_KPIS_PG_DIR=$$(pwd)/$(ENGINES_SCRATCH)/pg scripts/ci/stop_postgres.sh --clean' EXIT; \
+		SALES_KPIS_TEST_ENGINES=1 SALES_KPIS_ENGINES_SCRATCH=$$(pwd)/$(ENGINES_SCRATCH) \
+		$(ENGINES_BIN)/python -m pytest tests/test_engines.py -m engines $(PYTEST_ARGS)

@@ -1,1 +1,1 @@
-{% macro raw_database() %}{{ return(var("raw_database", none) or target.database) }}{% endmacro %}
+{% macro raw_database() %}{{ return(var("raw_database", none) or target.database or none) }}{% endmacro %}

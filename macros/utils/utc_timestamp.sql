@@ -9,5 +9,16 @@
 
 {% macro default__utc_timestamp(column) %}cast({{ column }} as {{ dbt.type_timestamp() }}){% endmacro %}
 
-{#- The DuckDB session runs in UTC (profiles.yml), so the timestamptz round trip is exact. -#}
-{% macro duckdb__utc_timestamp(column) %}cast(cast({{ column }} as timestamptz) as timestamp){% endmacro %}
+{#-
+    The DuckDB session runs in UTC (profiles.yml), so the timestamptz round
+    trip is exact. A column already typed TIMESTAMP (typed Parquet) is naive
+    UTC: it skips the round trip, which cost 1.4 s of CPU per column per read
+    at 10M leads (issue 7). typeof() of a column is a constant, so DuckDB folds
+    the CASE away when it binds the query.
+-#}
+{% macro duckdb__utc_timestamp(column) -%}
+    case
+        when typeof({{ column }}) = 'TIMESTAMP' then cast({{ column }} as timestamp)
+        else cast(cast({{ column }} as timestamptz) as timestamp)
+    end
+{%- endmacro %}

@@ -86,7 +86,8 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False) -> bool:
-    from sales_kpis.dbt_runner import DbtOptions, failing_rows, run_dbt
+    from sales_kpis.dbt_runner import DbtOptions, failing_rows
+    from sales_kpis.publish import PublishError, build_and_publish
 
     options = DbtOptions(
         raw_dir=raw_dir or default_raw_dir(),
@@ -105,8 +106,13 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
             finished["count"] += 1
             status.update(f"dbt build: {finished['count']} nodes done, last {name} ({node_status})")
 
-        run = run_dbt("build", options, on_node_finished=progress,
-                      extra_args=[] if verbose else ["--log-level", "none"])
+        try:
+            result = build_and_publish(options, on_node_finished=progress,
+                                       extra_args=[] if verbose else ["--log-level", "none"])
+        except PublishError as error:
+            console.print(f"[red]not published:[/red] {error}")
+            return False
+    run = result.run
 
     summary = Table("resource", "pass", "warn", "fail", "error", "skip", title=f"dbt build in {run.elapsed:.1f} s")
     for resource_type, counts in sorted(run.counts().items()):
@@ -119,20 +125,26 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {failure.message}")
         if failure.resource_type in {"test", "unit_test"} and failure.compiled_code and target == "duckdb" and failure.resource_type == "test":
             try:
-                for row in failing_rows(options.database, failure.compiled_code, limit=3):
+                for row in failing_rows(result.built, failure.compiled_code, limit=3):
                     console.print(f"    failing row: {str(row)[:300]}")
             except Exception:  # the rows are a courtesy; the failure is already named
                 pass
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {run.exception}")
-    ok = run.success and not run.failures and run.exception is None
-    console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
+    ok = result.ok
+    if target != "duckdb":
+        console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
+    elif ok:
+        console.print(f"[green]build succeeded[/green], published {result.published}")
+    else:
+        kept = f"; the failed build is kept in {result.built}" if result.built.exists() else ""
+        console.print(f"[red]build failed[/red]: {result.published} was not changed{kept}")
     return ok
 
 
 @main.command()
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Raw-data directory (default $SALES_KPIS_RAW_DIR or data/raw).")
-@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb).")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The published DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb); the build writes beside it and replaces it only when every test passed.")
 @click.option("--as-of", "as_of", default=None, help="As-of date (YYYY-MM-DD); default today.")
 @click.option("--target", default="duckdb", show_default=True, help="profiles.yml target: duckdb or postgres.")
 @click.option("--var", "var_pairs", multiple=True, help="Extra dbt var, KEY=VALUE (repeatable).")
@@ -141,9 +153,38 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", is_flag=True, help="Show dbt's own log.")
 def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh, verbose) -> None:
-    """Run `dbt build` (models and tests); exit 1 naming the failing nodes."""
+    """Run `dbt build` (models and tests) and publish the warehouse; exit 1 naming the failing nodes.
+
+    On DuckDB the build goes to a staging file beside --database, which is
+    swapped in atomically only when every model and test passed: readers never
+    see a half-built warehouse, and a failed build leaves the last good one.
+    """
     ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose)
     sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True, help="Directory to write index.html to.")
+@click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None, help="The published DuckDB file (default $SALES_KPIS_DUCKDB_PATH or warehouse/sales_kpis.duckdb); opened read-only.")
+@click.option("--currency", default=None, help="Reporting currency label (default: the build's, from build_metadata).")
+@click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
+def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
+    """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
+    from sales_kpis.report import write_report
+
+    database = database or default_database()
+    if not Path(database).exists():
+        console.print(f"[red]no warehouse at {database}[/red]: run `sales-kpis build` first")
+        sys.exit(1)
+    result = write_report(database, out_dir, currency=currency)
+    console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
+                  f"{len(result.with_data)} of {len(result.panels)} charts have data")
+    for panel in result.without_data:
+        console.print(f"[yellow]no data[/yellow] {panel.title}: {panel.missing}")
+    if screenshot_png is not None:
+        from sales_kpis.browser import screenshot
+
+        console.print(f"screenshot {screenshot(result.path, screenshot_png)}")
 
 
 @main.command()
@@ -190,6 +231,39 @@ def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> 
     ok = run_demo(console, raw_dir or default_raw_dir(), database or default_database(), leads, seed,
                   DEMO_END_DATE, _run_build, _print_validation)
     sys.exit(0 if ok else 1)
+
+
+
+@main.command()
+@click.option("--leads", type=int, default=None, help="Leads to generate (or use --scale).")
+@click.option("--scale", type=click.Choice(["S", "M", "L"], case_sensitive=False), default=None,
+              help="Named scale: S = 10k, M = 1M, L = 10M leads.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--threads", type=int, default=None, help="DuckDB worker threads (default: DuckDB's, one per core).")
+@click.option("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (default: the profile's).")
+@click.option("--dbt-threads", type=int, default=None, help="dbt's concurrent nodes (default: the profile's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the reports (and the run's warehouse and logs) go (default bench/results in the project).")
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Generated data, one folder per seed and size, reused when present (default bench/cache in the project).")
+@click.option("--select", multiple=True, help="dbt selection (repeatable; default: everything).")
+@click.option("--as-of", "as_of", default=DEMO_END_DATE, show_default=True)
+@click.option("--warm-parse", is_flag=True, help="Parse the project once first (untimed): time the build with dbt's partial parsing.")
+def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse) -> None:
+    """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
+    from sales_kpis.bench import SCALES, BenchOptions, run_benchmark
+    from sales_kpis.project import project_dir
+
+    if leads is None:
+        leads = SCALES[(scale or "S").upper()]
+    options = BenchOptions(leads=leads, seed=seed, threads=threads, memory_limit=memory_limit,
+                           dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
+                           cache_dir=cache_dir or project_dir() / "bench" / "cache",
+                           select=list(select), as_of=as_of, warm_parse=warm_parse)
+    report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
+    click.echo(Path(report["paths"]["markdown"]).read_text())
+    console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
+    sys.exit(0 if report["build"]["success"] else 1)
 
 
 if __name__ == "__main__":

@@ -39,26 +39,85 @@ fx as (
 ),
 
 -- The lead of an opportunity: its lead_id when that lead exists, else the
--- lead that names it as converted_opportunity_id.
-converting_leads as (
+-- (smallest) lead that names it as converted_opportunity_id. Leads are read
+-- once and cut to those an opportunity can point at before any join, so the
+-- cost is one scan of the leads, not one hash join over all of them per use.
+candidate_leads as (
+    select
+        lead_id,
+        converted_opportunity_id,
+        lead_source
+    from leads
+    where
+        converted_opportunity_id is not null
+        or lead_id in (select opportunities.lead_id from opportunities)
+),
+
+lead_matches as (
+    select
+        opportunities.opportunity_id,
+        candidate_leads.lead_id,
+        candidate_leads.lead_source,
+        1 as match_priority
+    from opportunities
+    inner join candidate_leads
+        on opportunities.lead_id = candidate_leads.lead_id
+    union all
     select
         converted_opportunity_id as opportunity_id,
-        min(lead_id) as lead_id
-    from leads
+        lead_id,
+        lead_source,
+        2 as match_priority
+    from candidate_leads
     where converted_opportunity_id is not null
-    group by converted_opportunity_id
+),
+
+ranked_lead_matches as (
+    select
+        opportunity_id,
+        lead_id,
+        lead_source,
+        row_number() over (
+            partition by opportunity_id
+            order by match_priority, lead_id
+        ) as match_rank
+    from lead_matches
+),
+
+opportunity_leads as (
+    select
+        opportunity_id,
+        lead_id,
+        lead_source
+    from ranked_lead_matches
+    where match_rank = 1
+),
+
+-- The latest stage entered by the as-of date: the latest entry time first (an
+-- aggregate), then the tie-break (won first, then by name) among the few
+-- entries at that time, instead of ranking every entry.
+last_entry_times as (
+    select
+        opportunity_id,
+        max(entered_at) as last_entered_at
+    from stage_entries
+    group by opportunity_id
 ),
 
 latest_entries as (
     select
-        opportunity_id,
-        stage_name,
-        stage_number,
+        stage_entries.opportunity_id,
+        stage_entries.stage_name,
+        stage_entries.stage_number,
         row_number() over (
-            partition by opportunity_id
-            order by entered_at desc, is_won desc, stage_name asc
+            partition by stage_entries.opportunity_id
+            order by stage_entries.is_won desc, stage_entries.stage_name asc
         ) as entry_rank
     from stage_entries
+    inner join last_entry_times
+        on
+            stage_entries.opportunity_id = last_entry_times.opportunity_id
+            and stage_entries.entered_at = last_entry_times.last_entered_at
 ),
 
 reached_pivot as (
@@ -67,7 +126,27 @@ reached_pivot as (
         min(case when stage_number = 1 then first_reached_at end) as stage1_reached_at,
         min(case when stage_number = 2 then first_reached_at end) as stage2_reached_at
     from stages_reached
+    where stage_number in (1, 2)
     group by opportunity_id
+),
+
+-- Exchange rates looked up once per distinct (currency, close date): the
+-- range join then runs over a few thousand pairs instead of every deal.
+conversion_dates as (
+    select distinct
+        currency,
+        close_date
+    from opportunities
+),
+
+conversion_rates as (
+    select
+        conversion_dates.currency,
+        conversion_dates.close_date,
+        fx.rate_to_reporting
+    from conversion_dates
+    inner join fx
+        on {{ fx_rate_join('fx', 'conversion_dates.currency', 'conversion_dates.close_date') }}
 ),
 
 joined as (
@@ -76,10 +155,10 @@ joined as (
         opportunities.account_id,
         opportunities.owner_id,
         opportunities.sourced_by_id,
-        coalesce(leads.lead_id, converting_leads.lead_id) as lead_id,
+        opportunity_leads.lead_id,
         opportunities.product_id,
         coalesce(accounts.segment, 'unknown') as segment,
-        coalesce(lead_of_opportunity.lead_source, 'none') as lead_source,
+        coalesce(opportunity_leads.lead_source, 'none') as lead_source,
         opportunities.opportunity_type,
         opportunities.stage_name,
         stages.stage_number,
@@ -88,8 +167,8 @@ joined as (
         stages.forecast_probability,
         opportunities.currency,
         opportunities.amount,
-        fx.rate_to_reporting as fx_rate,
-        cast(opportunities.amount * fx.rate_to_reporting as {{ type_money() }}) as arr_amount,
+        conversion_rates.rate_to_reporting as fx_rate,
+        cast(opportunities.amount * conversion_rates.rate_to_reporting as {{ type_money() }}) as arr_amount,
         stages.is_closed and opportunities.close_date <= {{ as_of_date() }} as is_closed,
         stages.is_won and opportunities.close_date <= {{ as_of_date() }} as is_won,
         opportunities.opportunity_type in (
@@ -105,12 +184,8 @@ joined as (
     from opportunities
     left join accounts
         on opportunities.account_id = accounts.account_id
-    left join leads
-        on opportunities.lead_id = leads.lead_id
-    left join converting_leads
-        on opportunities.opportunity_id = converting_leads.opportunity_id
-    left join leads as lead_of_opportunity
-        on coalesce(leads.lead_id, converting_leads.lead_id) = lead_of_opportunity.lead_id
+    left join opportunity_leads
+        on opportunities.opportunity_id = opportunity_leads.opportunity_id
     left join stages
         on opportunities.stage_name = stages.stage_name
     left join latest_entries
@@ -119,8 +194,10 @@ joined as (
             and latest_entries.entry_rank = 1
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
-    left join fx
-        on {{ fx_rate_join('fx', 'opportunities.currency', 'opportunities.close_date') }}
+    left join conversion_rates
+        on
+            opportunities.currency = conversion_rates.currency
+            and opportunities.close_date = conversion_rates.close_date
 ),
 
 final as (

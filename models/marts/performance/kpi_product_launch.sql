@@ -129,7 +129,7 @@ final as (
         product_name,
         product_family,
         months_since_launch,
-        won_opportunities,
+        cast(won_opportunities as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(bookings_arr as {{ type_money() }}) as bookings_arr,
         cast(new_business_arr as {{ type_money() }}) as new_business_arr,
         cast(starting_arr as {{ type_money() }}) as starting_arr,
@@ -140,14 +140,14 @@ final as (
         cast(churned_arr as {{ type_money() }}) as churned_arr,
         cast(ending_arr as {{ type_money() }}) as ending_arr,
         cast(ending_arr - starting_arr as {{ type_money() }}) as net_new_arr,
-        starting_customers,
-        new_customers,
-        reactivated_customers,
-        churned_customers,
-        ending_customers,
-        sum(won_opportunities) over (
+        cast(starting_customers as {{ dbt.type_bigint() }}) as starting_customers,
+        cast(new_customers as {{ dbt.type_bigint() }}) as new_customers,
+        cast(reactivated_customers as {{ dbt.type_bigint() }}) as reactivated_customers,
+        cast(churned_customers as {{ dbt.type_bigint() }}) as churned_customers,
+        cast(ending_customers as {{ dbt.type_bigint() }}) as ending_customers,
+        cast(sum(won_opportunities) over (
             partition by product_id order by month_start rows between unbounded preceding and current row
-        ) as cumulative_won_opportunities,
+        ) as {{ dbt.type_bigint() }}) as cumulative_won_opportunities,
         cast(sum(bookings_arr) over (
             partition by product_id order by month_start rows between unbounded preceding and current row
         ) as {{ type_money() }}) as cumulative_bookings_arr,

@@ -166,7 +166,7 @@ final as (
         cast(won_arr as {{ type_money() }}) as won_arr,
         cast(annual_ote as {{ type_money() }}) as annual_ote,
         monthly_cost,
-        cumulative_sourced_opportunities,
+        cast(cumulative_sourced_opportunities as {{ dbt.type_bigint() }}) as cumulative_sourced_opportunities,
         cast(cumulative_won_arr as {{ type_money() }}) as cumulative_won_arr,
         cast(cumulative_cost as {{ type_money() }}) as cumulative_cost,
         {{ ratio('cumulative_won_arr', 'cumulative_cost') }} as cumulative_roi,

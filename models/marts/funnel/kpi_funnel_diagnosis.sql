@@ -1,0 +1,325 @@
+{#-
+    Funnel diagnosis per month x lead_source: lead volume, SDR capacity
+    (active SDRs, leads and SQLs per SDR), conversion (lead-to-SQL within
+    funnel_diagnosis_sql_window_days of creation, SQL-to-won within
+    funnel_diagnosis_won_window_days of the SQL), and time from creation to SQL;
+    then, per month, the same figures over the trailing
+    funnel_diagnosis_window_months months (all sources: window_*; this source:
+    source_window_*) against the same window funnel_diagnosis_baseline_lag_months
+    earlier (baseline_*), and a diagnosis that tells a lead-quality problem from
+    an SDR-capacity problem (docs/kpis/funnel.md, doc block funnel_diagnosis).
+    Rows are dense: every month from the first lead event to the as-of date, for
+    every lead source seen.
+-#}
+{%- set window_months = var('funnel_diagnosis_window_months', 6) | int -%}
+{%- set lag_months = var('funnel_diagnosis_baseline_lag_months', 12) | int -%}
+{%- set sql_window_days = var('funnel_diagnosis_sql_window_days', 30) | int -%}
+{%- set won_window_days = var('funnel_diagnosis_won_window_days', 180) | int -%}
+{%- set conversion_drop = var('funnel_diagnosis_conversion_drop', 0.1) -%}
+{%- set min_z = var('funnel_diagnosis_min_z', 1.645) -%}
+{%- set volume_rise = var('funnel_diagnosis_volume_rise', 0.2) -%}
+{%- set time_rise = var('funnel_diagnosis_time_rise', 0.2) -%}
+{%- set steady_tolerance = var('funnel_diagnosis_steady_tolerance', 0.2) -%}
+{%- set min_leads = var('funnel_diagnosis_min_leads', 100) -%}
+{%- set min_source_leads = var('funnel_diagnosis_min_source_leads', 30) -%}
+{%- set trailing = "rows between " ~ (window_months - 1) ~ " preceding and current row" -%}
+with leads as (
+    select * from {{ ref('fct_leads') }}
+),
+
+months as (
+    select * from {{ ref('dim_periods') }}
+    where
+        period_grain = 'month'
+        and period_start <= {{ as_of_date() }}
+),
+
+active_sdrs as (
+    select * from {{ ref('int_active_sdrs_by_period') }}
+    where period_grain = 'month'
+),
+
+created_monthly as (
+    select
+        {{ period_start('month', 'created_on') }} as month_start,
+        lead_source,
+        count(*) as leads_created,
+        sum(case when days_to_sql <= {{ sql_window_days }} then 1 else 0 end) as cohort_sqls_in_window
+    from leads
+    group by
+        {{ period_start('month', 'created_on') }},
+        lead_source
+),
+
+sql_leads as (
+    select
+        {{ period_start('month', 'sql_on') }} as month_start,
+        lead_source,
+        days_to_sql,
+        case
+            when is_won and {{ dbt.datediff('sql_on', 'won_on', 'day') }} <= {{ won_window_days }} then 1 else 0
+        end as is_won_in_window
+    from leads
+    where sql_on is not null
+),
+
+sql_monthly as (
+    select
+        month_start,
+        lead_source,
+        count(*) as sqls,
+        sum(is_won_in_window) as sqls_won_in_window,
+        sum(days_to_sql) as days_to_sql_total,
+        {{ median('days_to_sql') }} as median_days_to_sql
+    from sql_leads
+    group by
+        month_start,
+        lead_source
+),
+
+sql_monthly_all_sources as (
+    select
+        month_start,
+        {{ median('days_to_sql') }} as median_days_to_sql
+    from sql_leads
+    group by month_start
+),
+
+lead_sources as (
+    select lead_source from created_monthly
+    union
+    select lead_source from sql_monthly
+),
+
+first_month as (
+    select min(month_start) as first_month_start
+    from (
+        select month_start from created_monthly
+        union all
+        select month_start from sql_monthly
+    ) as event_months
+),
+
+-- Dense month x lead source rows: window sums and lags count rows as months.
+source_months as (
+    select
+        months.period_start as month_start,
+        months.period_end as month_end,
+        months.is_complete,
+        lead_sources.lead_source,
+        coalesce(created_monthly.leads_created, 0) as leads_created,
+        coalesce(created_monthly.cohort_sqls_in_window, 0) as cohort_sqls_in_window,
+        coalesce(sql_monthly.sqls, 0) as sqls,
+        coalesce(sql_monthly.sqls_won_in_window, 0) as sqls_won_in_window,
+        coalesce(sql_monthly.days_to_sql_total, 0) as days_to_sql_total,
+        sql_monthly.median_days_to_sql,
+        coalesce(active_sdrs.active_sdrs, 0) as active_sdrs,
+        cast({{ dbt.dateadd('day', sql_window_days, 'months.period_end') }} as date) <= {{ as_of_date() }} as is_sql_window_complete,
+        cast({{ dbt.dateadd('day', won_window_days, 'months.period_end') }} as date) <= {{ as_of_date() }} as is_won_window_complete
+    from months
+    inner join first_month
+        on months.period_start >= first_month.first_month_start
+    cross join lead_sources
+    left join created_monthly
+        on
+            months.period_start = created_monthly.month_start
+            and lead_sources.lead_source = created_monthly.lead_source
+    left join sql_monthly
+        on
+            months.period_start = sql_monthly.month_start
+            and lead_sources.lead_source = sql_monthly.lead_source
+    left join active_sdrs
+        on months.period_start = active_sdrs.period_start
+),
+
+source_windows as (
+    select
+        source_months.*,
+        sum(source_months.leads_created) over (partition by source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_leads,
+        sum(source_months.cohort_sqls_in_window) over (partition by source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_cohort_sqls
+    from source_months
+),
+
+source_baselines as (
+    select
+        source_windows.*,
+        lag(source_windows.source_window_leads, {{ lag_months }}) over (partition by source_windows.lead_source order by source_windows.month_start) as source_baseline_leads,
+        lag(source_windows.source_window_cohort_sqls, {{ lag_months }}) over (partition by source_windows.lead_source order by source_windows.month_start) as source_baseline_cohort_sqls
+    from source_windows
+),
+
+month_totals as (
+    select
+        source_months.month_start,
+        sum(source_months.leads_created) as month_leads_created,
+        sum(source_months.cohort_sqls_in_window) as month_cohort_sqls_in_window,
+        sum(source_months.sqls) as month_sqls,
+        sum(source_months.days_to_sql_total) as month_days_to_sql_total,
+        max(source_months.active_sdrs) as active_sdrs,
+        max(sql_monthly_all_sources.median_days_to_sql) as month_median_days_to_sql,
+        min(case when source_months.is_sql_window_complete then 1 else 0 end) = 1 as is_sql_window_complete
+    from source_months
+    left join sql_monthly_all_sources
+        on source_months.month_start = sql_monthly_all_sources.month_start
+    group by source_months.month_start
+),
+
+month_windows as (
+    select
+        month_totals.*,
+        count(*) over (order by month_totals.month_start {{ trailing }}) as window_months,
+        sum(month_totals.month_leads_created) over (order by month_totals.month_start {{ trailing }}) as window_leads,
+        sum(month_totals.month_cohort_sqls_in_window) over (order by month_totals.month_start {{ trailing }}) as window_cohort_sqls,
+        sum(month_totals.month_sqls) over (order by month_totals.month_start {{ trailing }}) as window_sqls,
+        sum(month_totals.month_days_to_sql_total) over (order by month_totals.month_start {{ trailing }}) as window_days_to_sql_total,
+        sum(month_totals.active_sdrs) over (order by month_totals.month_start {{ trailing }}) as window_sdr_months
+    from month_totals
+),
+
+month_baselines as (
+    select
+        month_windows.*,
+        lag(month_windows.window_leads, {{ lag_months }}) over (order by month_windows.month_start) as baseline_leads,
+        lag(month_windows.window_cohort_sqls, {{ lag_months }}) over (order by month_windows.month_start) as baseline_cohort_sqls,
+        lag(month_windows.window_sqls, {{ lag_months }}) over (order by month_windows.month_start) as baseline_sqls,
+        lag(month_windows.window_days_to_sql_total, {{ lag_months }}) over (order by month_windows.month_start) as baseline_days_to_sql_total,
+        lag(month_windows.window_sdr_months, {{ lag_months }}) over (order by month_windows.month_start) as baseline_sdr_months,
+        lag(month_windows.window_months, {{ lag_months }}) over (order by month_windows.month_start) as baseline_window_months
+    from month_windows
+),
+
+month_rates as (
+    select
+        month_baselines.*,
+        {{ ratio('window_cohort_sqls', 'window_leads') }} as window_lead_to_sql_rate,
+        {{ ratio('baseline_cohort_sqls', 'baseline_leads') }} as baseline_lead_to_sql_rate,
+        {{ ratio('window_leads', 'window_sdr_months') }} as window_leads_per_sdr,
+        {{ ratio('baseline_leads', 'baseline_sdr_months') }} as baseline_leads_per_sdr,
+        {{ ratio('window_sqls', 'window_sdr_months') }} as window_sqls_per_sdr,
+        {{ ratio('baseline_sqls', 'baseline_sdr_months') }} as baseline_sqls_per_sdr,
+        {{ ratio('window_days_to_sql_total', 'window_sqls') }} as window_avg_days_to_sql,
+        {{ ratio('baseline_days_to_sql_total', 'baseline_sqls') }} as baseline_avg_days_to_sql
+    from month_baselines
+),
+
+month_changes as (
+    select
+        month_rates.*,
+        month_rates.window_lead_to_sql_rate / nullif(month_rates.baseline_lead_to_sql_rate, 0) - 1 as lead_to_sql_rate_change,
+        month_rates.window_leads_per_sdr / nullif(month_rates.baseline_leads_per_sdr, 0) - 1 as leads_per_sdr_change,
+        month_rates.window_sqls_per_sdr / nullif(month_rates.baseline_sqls_per_sdr, 0) - 1 as sqls_per_sdr_change,
+        month_rates.window_avg_days_to_sql / nullif(month_rates.baseline_avg_days_to_sql, 0) - 1 as days_to_sql_change,
+        {{ two_proportion_z('month_rates.window_cohort_sqls', 'month_rates.window_leads', 'month_rates.baseline_cohort_sqls', 'month_rates.baseline_leads') }} as lead_to_sql_rate_z
+    from month_rates
+),
+
+-- The rule (doc block funnel_diagnosis): conversion falling, with SDRs
+-- overloaded (more leads each, slower to qualify) = SDR capacity; conversion
+-- falling while SDRs keep their pace = lead quality.
+month_diagnosis as (
+    select
+        month_changes.*,
+        case
+            when
+                not month_changes.is_sql_window_complete
+                or month_changes.window_months < {{ window_months }}
+                or coalesce(month_changes.baseline_window_months, 0) < {{ window_months }}
+                or month_changes.window_leads < {{ min_leads }}
+                or month_changes.baseline_leads < {{ min_leads }}
+                or month_changes.lead_to_sql_rate_change is null
+                or month_changes.leads_per_sdr_change is null
+                or month_changes.sqls_per_sdr_change is null
+                or month_changes.days_to_sql_change is null
+                or month_changes.lead_to_sql_rate_z is null
+                then 'insufficient_data'
+            when
+                month_changes.lead_to_sql_rate_change > -{{ conversion_drop }}
+                or month_changes.lead_to_sql_rate_z > -{{ min_z }}
+                then 'healthy'
+            when month_changes.leads_per_sdr_change >= {{ volume_rise }} and month_changes.days_to_sql_change >= {{ time_rise }} then 'sdr_capacity'
+            when
+                month_changes.days_to_sql_change < {{ time_rise }}
+                and (month_changes.sqls_per_sdr_change > -{{ steady_tolerance }} or month_changes.leads_per_sdr_change < {{ volume_rise }})
+                then 'lead_quality'
+            else 'unclear'
+        end as diagnosis
+    from month_changes
+),
+
+final as (
+    select
+        source_baselines.month_start,
+        source_baselines.month_end,
+        source_baselines.lead_source,
+        month_diagnosis.diagnosis,
+        cast(source_baselines.leads_created as {{ dbt.type_bigint() }}) as leads_created,
+        cast(source_baselines.active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
+        {{ ratio('source_baselines.leads_created', 'source_baselines.active_sdrs') }} as leads_per_sdr,
+        cast(source_baselines.sqls as {{ dbt.type_bigint() }}) as sqls,
+        {{ ratio('source_baselines.sqls', 'source_baselines.active_sdrs') }} as sqls_per_sdr,
+        cast(source_baselines.cohort_sqls_in_window as {{ dbt.type_bigint() }}) as cohort_sqls_in_window,
+        {{ ratio('source_baselines.cohort_sqls_in_window', 'source_baselines.leads_created') }} as lead_to_sql_rate,
+        cast(source_baselines.sqls_won_in_window as {{ dbt.type_bigint() }}) as sqls_won_in_window,
+        {{ ratio('source_baselines.sqls_won_in_window', 'source_baselines.sqls') }} as sql_to_won_rate,
+        cast(source_baselines.days_to_sql_total as {{ dbt.type_bigint() }}) as days_to_sql_total,
+        {{ ratio('source_baselines.days_to_sql_total', 'source_baselines.sqls') }} as avg_days_to_sql,
+        cast(source_baselines.median_days_to_sql as {{ type_double() }}) as median_days_to_sql,
+        cast(source_baselines.source_window_leads as {{ dbt.type_bigint() }}) as source_window_leads,
+        cast(source_baselines.source_window_cohort_sqls as {{ dbt.type_bigint() }}) as source_window_cohort_sqls,
+        {{ ratio('source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads') }} as source_window_lead_to_sql_rate,
+        cast(source_baselines.source_baseline_leads as {{ dbt.type_bigint() }}) as source_baseline_leads,
+        cast(source_baselines.source_baseline_cohort_sqls as {{ dbt.type_bigint() }}) as source_baseline_cohort_sqls,
+        {{ ratio('source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads') }} as source_baseline_lead_to_sql_rate,
+        {{ ratio('source_baselines.source_window_leads', 'month_diagnosis.window_leads') }} as source_window_lead_share,
+        {{ ratio('source_baselines.source_baseline_leads', 'month_diagnosis.baseline_leads') }} as source_baseline_lead_share,
+        cast(month_diagnosis.month_leads_created as {{ dbt.type_bigint() }}) as month_leads_created,
+        cast(month_diagnosis.month_sqls as {{ dbt.type_bigint() }}) as month_sqls,
+        cast(month_diagnosis.month_median_days_to_sql as {{ type_double() }}) as month_median_days_to_sql,
+        cast(month_diagnosis.window_months as {{ dbt.type_int() }}) as window_months,
+        cast(month_diagnosis.window_leads as {{ dbt.type_bigint() }}) as window_leads,
+        cast(month_diagnosis.window_cohort_sqls as {{ dbt.type_bigint() }}) as window_cohort_sqls,
+        cast(month_diagnosis.window_sqls as {{ dbt.type_bigint() }}) as window_sqls,
+        cast(month_diagnosis.window_days_to_sql_total as {{ dbt.type_bigint() }}) as window_days_to_sql_total,
+        cast(month_diagnosis.window_sdr_months as {{ dbt.type_bigint() }}) as window_sdr_months,
+        month_diagnosis.window_lead_to_sql_rate,
+        month_diagnosis.window_leads_per_sdr,
+        month_diagnosis.window_sqls_per_sdr,
+        month_diagnosis.window_avg_days_to_sql,
+        cast(month_diagnosis.baseline_leads as {{ dbt.type_bigint() }}) as baseline_leads,
+        cast(month_diagnosis.baseline_cohort_sqls as {{ dbt.type_bigint() }}) as baseline_cohort_sqls,
+        cast(month_diagnosis.baseline_sqls as {{ dbt.type_bigint() }}) as baseline_sqls,
+        cast(month_diagnosis.baseline_days_to_sql_total as {{ dbt.type_bigint() }}) as baseline_days_to_sql_total,
+        cast(month_diagnosis.baseline_sdr_months as {{ dbt.type_bigint() }}) as baseline_sdr_months,
+        month_diagnosis.baseline_lead_to_sql_rate,
+        month_diagnosis.baseline_leads_per_sdr,
+        month_diagnosis.baseline_sqls_per_sdr,
+        month_diagnosis.baseline_avg_days_to_sql,
+        month_diagnosis.lead_to_sql_rate_change,
+        month_diagnosis.leads_per_sdr_change,
+        month_diagnosis.sqls_per_sdr_change,
+        month_diagnosis.days_to_sql_change,
+        month_diagnosis.lead_to_sql_rate_z,
+        {{ two_proportion_z(
+            'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
+            'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
+        ) }} as source_lead_to_sql_rate_z,
+        coalesce(
+            source_baselines.source_window_leads >= {{ min_source_leads }}
+            and source_baselines.source_baseline_leads >= {{ min_source_leads }}
+            and source_baselines.source_window_cohort_sqls * source_baselines.source_baseline_leads
+            <= (1 - {{ conversion_drop }}) * source_baselines.source_baseline_cohort_sqls * source_baselines.source_window_leads
+            and {{ two_proportion_z(
+                'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
+                'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
+            ) }} <= -{{ min_z }},
+            false
+        ) as is_source_conversion_falling,
+        source_baselines.is_sql_window_complete,
+        source_baselines.is_won_window_complete,
+        source_baselines.is_complete
+    from source_baselines
+    inner join month_diagnosis
+        on source_baselines.month_start = month_diagnosis.month_start
+)
+
+select * from final

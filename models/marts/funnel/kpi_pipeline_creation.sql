@@ -1,0 +1,93 @@
+{#-
+    Pipeline creation (spec family 2) per period_grain x period_start x
+    segment x lead_source, over bookings-type opportunities (var
+    bookings_opportunity_types; renewals excluded): the opportunities that
+    first reached stage 1 / stage 2 in the period and their arr_amount; and,
+    of the stage-1 cohort of the period, how many have reached stage 2 by the
+    as-of date. Rows exist where at least one opportunity reached stage 1 or 2.
+-#}
+with opportunities as (
+    select * from {{ ref('fct_opportunities') }}
+    where is_bookings_type
+),
+
+periods as (
+    select * from {{ ref('dim_periods') }}
+),
+
+-- One row per day, segment and lead source for each stage reached, so the
+-- per-grain aggregation reads few rows.
+stage1_daily as (
+    select
+        cast(stage1_reached_at as date) as reached_on,
+        segment,
+        lead_source,
+        count(*) as stage1_opportunities,
+        sum(arr_amount) as stage1_pipeline_arr,
+        sum(case when stage2_reached_at is not null then 1 else 0 end) as stage1_cohort_reached_stage2,
+        0 as stage2_opportunities,
+        0 as stage2_pipeline_arr
+    from opportunities
+    where stage1_reached_at is not null
+    group by
+        cast(stage1_reached_at as date),
+        segment,
+        lead_source
+),
+
+stage2_daily as (
+    select
+        cast(stage2_reached_at as date) as reached_on,
+        segment,
+        lead_source,
+        0 as stage1_opportunities,
+        0 as stage1_pipeline_arr,
+        0 as stage1_cohort_reached_stage2,
+        count(*) as stage2_opportunities,
+        sum(arr_amount) as stage2_pipeline_arr
+    from opportunities
+    where stage2_reached_at is not null
+    group by
+        cast(stage2_reached_at as date),
+        segment,
+        lead_source
+),
+
+daily as (
+    select * from stage1_daily
+    union all
+    select * from stage2_daily
+),
+
+by_period as (
+    {{ union_by_period_grain('daily', 'reached_on', ['segment', 'lead_source'], [
+        'sum(stage1_opportunities) as stage1_opportunities',
+        'sum(stage1_pipeline_arr) as stage1_pipeline_arr',
+        'sum(stage1_cohort_reached_stage2) as stage1_cohort_reached_stage2',
+        'sum(stage2_opportunities) as stage2_opportunities',
+        'sum(stage2_pipeline_arr) as stage2_pipeline_arr',
+    ]) }}
+),
+
+final as (
+    select
+        by_period.period_grain,
+        by_period.period_start,
+        periods.period_end,
+        by_period.segment,
+        by_period.lead_source,
+        cast(by_period.stage1_opportunities as {{ dbt.type_bigint() }}) as stage1_opportunities,
+        cast(by_period.stage1_pipeline_arr as {{ type_money() }}) as stage1_pipeline_arr,
+        cast(by_period.stage2_opportunities as {{ dbt.type_bigint() }}) as stage2_opportunities,
+        cast(by_period.stage2_pipeline_arr as {{ type_money() }}) as stage2_pipeline_arr,
+        cast(by_period.stage1_cohort_reached_stage2 as {{ dbt.type_bigint() }}) as stage1_cohort_reached_stage2,
+        {{ ratio('by_period.stage1_cohort_reached_stage2', 'by_period.stage1_opportunities') }} as stage1_to_stage2_rate,
+        periods.is_complete
+    from by_period
+    inner join periods
+        on
+            by_period.period_grain = periods.period_grain
+            and by_period.period_start = periods.period_start
+)
+
+select * from final

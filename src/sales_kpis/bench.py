@@ -1,0 +1,506 @@
+"""The benchmark behind `sales-kpis bench` / `make bench`.
+
+One benchmark = generated raw data at a scale (cached by seed and size), one
+full `dbt build` from an empty DuckDB file in a *subprocess* (so its peak
+memory is the build's own, measured with ``wait4``), and a report (JSON and
+markdown) with:
+
+- wall time of the build process, split into dbt start-up (wall - dbt's own
+  elapsed time: interpreter, imports, parsing), on-run-start hooks, models,
+  tests and unit tests (sum of execution times, and the wall-clock span each
+  kind kept the run busy: with several dbt threads the sums overlap);
+- the ten slowest models and tests, and the row count of every table built;
+- peak resident memory of the build process;
+- raw-data size (bytes and rows per table);
+- the **floor**: the time DuckDB takes to read every raw file once in full,
+  with the same threads and memory limit (every value of every column is
+  decoded: see :func:`measure_floor`), and the ratio build / floor.
+
+Not a timed test: a command whose numbers go in the README's performance
+section. The scales: S = 10k leads, M = 1M, L = 10M.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sales_kpis.project import project_dir
+
+#: Named scales (leads).
+SCALES = {"S": 10_000, "M": 1_000_000, "L": 10_000_000}
+#: The generator's default end date: the as-of date of every benchmark build.
+BENCH_AS_OF = "2026-10-31"
+#: Marker written into a cache directory once the data in it is complete.
+CACHE_MARKER = "_bench_complete.json"
+RAW_EXTENSIONS = (".parquet", ".csv")
+
+
+@dataclass
+class BenchOptions:
+    leads: int
+    seed: int = 42
+    threads: int | None = None  # DuckDB worker threads (default: DuckDB's, = cores)
+    memory_limit: str | None = None  # DuckDB memory_limit (default: the profile's)
+    dbt_threads: int | None = None  # dbt's concurrent nodes (default: the profile's)
+    out_dir: Path = Path("bench/results")
+    cache_dir: Path = Path("bench/cache")
+    select: list[str] = field(default_factory=list)
+    as_of: str = BENCH_AS_OF
+    floor_repeats: int = 3
+    warm_parse: bool = False  # parse once untimed, so the timed build uses dbt's partial parsing
+
+    @property
+    def label(self) -> str:
+        scale = next((name for name, leads in SCALES.items() if leads == self.leads), None)
+        return f"{scale}-" if scale else ""
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.label}seed{self.seed}-leads{self.leads}" + ("-warm" if self.warm_parse else "")
+
+
+# --------------------------------------------------------------------------- data
+
+
+def cache_path(cache_dir: Path, seed: int, leads: int) -> Path:
+    return Path(cache_dir) / f"seed{seed}-leads{leads}"
+
+
+def ensure_data(cache_dir: Path, seed: int, leads: int, say: Callable[[str], None] = print) -> tuple[Path, float | None]:
+    """The raw-data directory for (seed, leads): generated unless cached. Returns (dir, seconds spent generating or None)."""
+    target = cache_path(cache_dir, seed, leads)
+    if (target / CACHE_MARKER).is_file():
+        say(f"raw data: cached in {target}")
+        return target, None
+    from sales_kpis.generate import generate
+
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    say(f"raw data: generating {leads:,} leads (seed {seed}) into {target}")
+    started = time.perf_counter()
+    counts = generate(partial, seed=seed, leads=leads, fmt="parquet", progress=lambda text: say(f"  {text}"))
+    seconds = time.perf_counter() - started
+    (partial / CACHE_MARKER).write_text(json.dumps({"seed": seed, "leads": leads, "rows": counts,
+                                                    "generate_seconds": round(seconds, 2)}, indent=2))
+    shutil.rmtree(target, ignore_errors=True)
+    partial.rename(target)
+    return target, seconds
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    return sorted(path for path in Path(raw_dir).iterdir() if path.suffix in RAW_EXTENSIONS)
+
+
+def _reader(path: Path) -> str:
+    if path.suffix == ".parquet":
+        return f"read_parquet('{path}')"
+    return f"read_csv('{path}', header = true, all_varchar = true)"
+
+
+def raw_sizes(raw_dir: Path) -> list[dict[str, Any]]:
+    """Bytes and rows of every raw file (rows from the Parquet footer; CSV counted by DuckDB)."""
+    import duckdb
+
+    sizes = []
+    with duckdb.connect() as connection:
+        for path in raw_files(raw_dir):
+            if path.suffix == ".parquet":
+                import pyarrow.parquet as pq
+
+                rows = pq.ParquetFile(path).metadata.num_rows
+            else:
+                rows = connection.execute(f"select count(*) from {_reader(path)}").fetchone()[0]
+            sizes.append({"table": path.stem, "file": path.name, "bytes": path.stat().st_size, "rows": int(rows)})
+    return sizes
+
+
+def floor_query(connection, path: Path) -> str:
+    """A query that makes DuckDB decode every value of every column of one raw file.
+
+    ``count(*)`` alone reads no column, and ``count(column)`` may be answered
+    from validity masks; ``bit_xor(hash(c1, ..., cn))`` needs every value of
+    every column, costs one cheap hash per row, and returns one row (no result
+    transfer to Python).
+    """
+    columns = [row[0] for row in connection.execute(f"describe select * from {_reader(path)}").fetchall()]
+    quoted = ", ".join('"' + column.replace('"', '""') + '"' for column in columns)
+    return f"select count(*), bit_xor(hash({quoted})) from {_reader(path)}"
+
+
+def measure_floor(raw_dir: Path, threads: int | None, memory_limit: str | None, repeats: int = 3) -> dict[str, Any]:
+    """Seconds DuckDB takes to read every raw file once in full (best of `repeats`, after one warm-up read)."""
+    import duckdb
+
+    config: dict[str, Any] = {}
+    if threads:
+        config["threads"] = threads
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    with duckdb.connect(config=config) as connection:
+        queries = [floor_query(connection, path) for path in raw_files(raw_dir)]
+        for sql in queries:  # warm-up: the OS file cache, as the build will find it
+            connection.execute(sql).fetchall()
+        timings, cpu_timings = [], []
+        for _ in range(max(1, repeats)):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            for sql in queries:
+                connection.execute(sql).fetchall()
+            timings.append(time.perf_counter() - started)
+            cpu_timings.append(time.process_time() - cpu_started)
+        duckdb_threads = connection.execute("select current_setting('threads')").fetchone()[0]
+    best = timings.index(min(timings))
+    return {"seconds": timings[best], "cpu_seconds": cpu_timings[best], "all_seconds": timings,
+            "duckdb_threads": int(duckdb_threads),
+            "method": "per raw file: select count(*), bit_xor(hash(<every column>)); best of "
+                      f"{len(timings)} after a warm-up"}
+
+
+# --------------------------------------------------------------------------- the build
+
+
+def write_profiles(project: Path, run_dir: Path, threads: int | None, memory_limit: str | None) -> Path:
+    """A copy of the project's profiles.yml whose duckdb target carries the benchmark's DuckDB settings."""
+    profiles = yaml.safe_load((project / "profiles.yml").read_text())
+    output = profiles["sales_kpis"]["outputs"]["duckdb"]
+    settings = dict(output.get("settings") or {})
+    if threads:
+        settings["threads"] = int(threads)
+    if memory_limit:
+        settings["memory_limit"] = memory_limit
+    output["settings"] = settings
+    profiles_dir = run_dir / "profiles"
+    profiles_dir.mkdir(parents=True, exist_ok=True)
+    (profiles_dir / "profiles.yml").write_text(yaml.safe_dump(profiles, sort_keys=False))
+    return profiles_dir
+
+
+def dbt_executable() -> list[str]:
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.is_file():
+        return [str(candidate)]
+    found = shutil.which("dbt")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from dbt.cli.main import cli; sys.exit(cli())"]
+
+
+@dataclass
+class BuildRun:
+    command: list[str]
+    returncode: int
+    wall_seconds: float
+    cpu_seconds: float
+    max_rss_bytes: int
+    load_before: tuple[float, float, float]
+    load_after: tuple[float, float, float]
+    log_path: Path
+    target_path: Path
+    database: Path
+
+
+def run_build_subprocess(raw_dir: Path, run_dir: Path, options: BenchOptions,
+                         command: str = "build", extra_args: Iterable[str] = (),
+                         fresh_database: bool = True, keep_target: bool = False) -> BuildRun:
+    """`dbt <command>` in a child process; wall time and the child's peak RSS (``os.wait4``)."""
+    project = project_dir()
+    database = run_dir / "warehouse.duckdb"
+    if fresh_database:
+        for stale in (database, database.with_name(database.name + ".wal")):
+            stale.unlink(missing_ok=True)
+    target_path = run_dir / "target"
+    if not keep_target:
+        shutil.rmtree(target_path, ignore_errors=True)
+    profiles_dir = write_profiles(project, run_dir, options.threads, options.memory_limit)
+    dbt_vars = {"as_of_date": options.as_of, "raw_dir": str(Path(raw_dir).resolve())}
+    args = dbt_executable() + [
+        command, "--project-dir", str(project), "--profiles-dir", str(profiles_dir), "--target", "duckdb",
+        "--target-path", str(target_path), "--log-path", str(run_dir / "logs"), "--vars", json.dumps(dbt_vars),
+    ]
+    if options.dbt_threads:
+        args += ["--threads", str(options.dbt_threads)]
+    for selector in options.select:
+        args += ["--select", selector]
+    args += list(extra_args)
+    env = dict(os.environ, DO_NOT_TRACK="1", SALES_KPIS_TARGET="duckdb",
+               SALES_KPIS_DUCKDB_PATH=str(database), SALES_KPIS_RAW_DIR=str(Path(raw_dir).resolve()))
+    log_path = run_dir / f"dbt-{command}.log"
+    load_before = os.getloadavg()
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=run_dir)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return BuildRun(command=args, returncode=process.returncode, wall_seconds=wall,
+                    cpu_seconds=usage.ru_utime + usage.ru_stime, max_rss_bytes=int(usage.ru_maxrss) * 1024,
+                    load_before=load_before, load_after=os.getloadavg(), log_path=log_path,
+                    target_path=target_path, database=database)
+
+
+# --------------------------------------------------------------------------- reading run_results.json
+
+
+def _parse_time(text: str | None) -> float | None:
+    if not text:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _busy_span(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by the union of [start, end] intervals."""
+    total, current_start, current_end = 0.0, None, None
+    for start, end in sorted(intervals):
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += current_end - current_start
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += current_end - current_start
+    return total
+
+
+def resource_kind(unique_id: str) -> str:
+    kind = unique_id.split(".", 1)[0]
+    return "hook" if kind == "operation" else kind
+
+
+def node_name(unique_id: str) -> str:
+    """A readable name: data tests drop the hash dbt appends, unit tests name their model."""
+    parts = unique_id.split(".")
+    if parts[0] == "test" and len(parts) >= 3:
+        return parts[2]
+    if parts[0] == "unit_test" and len(parts) >= 4:
+        return f"{parts[2]}: {parts[3]}"
+    return parts[-1]
+
+
+def summarise_run_results(path: Path) -> dict[str, Any]:
+    """Time per kind of node (model, test, unit_test, seed, hook), the slowest nodes, statuses."""
+    data = json.loads(path.read_text())
+    by_kind: dict[str, dict[str, Any]] = {}
+    intervals: dict[str, list[tuple[float, float]]] = {}
+    nodes = []
+    for result in data.get("results", []):
+        kind = resource_kind(result["unique_id"])
+        seconds = float(result.get("execution_time") or 0.0)
+        entry = by_kind.setdefault(kind, {"count": 0, "seconds": 0.0, "statuses": {}})
+        entry["count"] += 1
+        entry["seconds"] += seconds
+        entry["statuses"][result["status"]] = entry["statuses"].get(result["status"], 0) + 1
+        starts = [_parse_time(t.get("started_at")) for t in result.get("timing", [])]
+        ends = [_parse_time(t.get("completed_at")) for t in result.get("timing", [])]
+        starts, ends = [s for s in starts if s], [e for e in ends if e]
+        if starts and ends:
+            intervals.setdefault(kind, []).append((min(starts), max(ends)))
+        nodes.append({"unique_id": result["unique_id"], "name": node_name(result["unique_id"]),
+                      "kind": kind, "seconds": round(seconds, 3), "status": result["status"]})
+    for kind, entry in by_kind.items():
+        entry["seconds"] = round(entry["seconds"], 3)
+        entry["busy_wall_seconds"] = round(_busy_span(intervals.get(kind, [])), 3)
+    nodes.sort(key=lambda node: -node["seconds"])
+    failed = [node for node in nodes if node["status"] in {"error", "fail", "runtime error"}]
+    return {
+        "elapsed_seconds": round(float(data.get("elapsed_time") or 0.0), 3),
+        "by_kind": by_kind,
+        "top_models": [node for node in nodes if node["kind"] == "model"][:10],
+        "top_tests": [node for node in nodes if node["kind"] in {"test", "unit_test"}][:10],
+        "failed": failed,
+    }
+
+
+def table_rows(database: Path) -> list[dict[str, Any]]:
+    """Rows of every table the build left in the DuckDB file (largest first)."""
+    import duckdb
+
+    if not database.is_file():
+        return []
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "select schema_name, table_name, estimated_size from duckdb_tables() "
+            "where database_name = current_database() order by estimated_size desc"
+        ).fetchall()
+        counted = []
+        for schema, table, _ in rows:
+            count = connection.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            counted.append({"relation": f"{schema}.{table}", "rows": int(count)})
+    counted.sort(key=lambda item: -item["rows"])
+    return counted
+
+
+# --------------------------------------------------------------------------- the benchmark
+
+
+def _environment_facts() -> dict[str, Any]:
+    import duckdb
+
+    facts: dict[str, Any] = {"python": platform.python_version(), "duckdb": duckdb.__version__,
+                             "machine": platform.machine(), "cores": os.cpu_count()}
+    try:
+        from importlib.metadata import version
+
+        facts["dbt_core"] = version("dbt-core")
+        facts["dbt_duckdb"] = version("dbt-duckdb")
+    except Exception:  # a report without versions is still a report
+        pass
+    try:
+        facts["memory_gib"] = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    try:
+        facts["git_commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_dir(),
+                                             capture_output=True, text=True, check=True).stdout.strip()
+    except Exception:
+        pass
+    return facts
+
+
+def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Generate (or reuse) the data, build, measure; write <out>/<run>.json and .md; return the report."""
+    raw_dir, generate_seconds = ensure_data(options.cache_dir, options.seed, options.leads, say)
+    run_dir = Path(options.out_dir).resolve() / options.run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    say("floor: reading every raw file in full with DuckDB")
+    floor = measure_floor(raw_dir, options.threads, options.memory_limit, options.floor_repeats)
+    say(f"floor: {floor['seconds']:.3f} s")
+
+    if options.warm_parse:
+        say("dbt parse: once, untimed (the timed build then parses partially)")
+        run_build_subprocess(raw_dir, run_dir, options, command="parse")
+    say("dbt build: running in a subprocess")
+    build = run_build_subprocess(raw_dir, run_dir, options, keep_target=options.warm_parse)
+    say(f"dbt build: exit {build.returncode} in {build.wall_seconds:.1f} s, peak {build.max_rss_bytes / 2**30:.2f} GiB")
+    results_path = build.target_path / "run_results.json"
+    results = summarise_run_results(results_path) if results_path.is_file() else None
+
+    sizes = raw_sizes(raw_dir)
+    report: dict[str, Any] = {
+        "run": options.run_name,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "options": {key: (str(value) if isinstance(value, Path) else value) for key, value in asdict(options).items()},
+        "environment": _environment_facts(),
+        "raw": {"dir": str(raw_dir), "generate_seconds": generate_seconds,
+                "bytes": sum(item["bytes"] for item in sizes), "rows": sum(item["rows"] for item in sizes),
+                "tables": sizes},
+        "floor": floor,
+        "build": {
+            "command": " ".join(build.command),
+            "returncode": build.returncode,
+            "success": build.returncode == 0,
+            "wall_seconds": round(build.wall_seconds, 3),
+            "cpu_seconds": round(build.cpu_seconds, 3),
+            "load_average_before": [round(value, 2) for value in build.load_before],
+            "load_average_after": [round(value, 2) for value in build.load_after],
+            "peak_rss_bytes": build.max_rss_bytes,
+            "peak_rss_gib": round(build.max_rss_bytes / 2**30, 3),
+            "log": str(build.log_path),
+        },
+        "results": results,
+        "tables": table_rows(build.database),
+    }
+    if results:
+        report["build"]["dbt_elapsed_seconds"] = results["elapsed_seconds"]
+        report["build"]["startup_seconds"] = round(build.wall_seconds - results["elapsed_seconds"], 3)
+        model_seconds = results["by_kind"].get("model", {}).get("seconds", 0.0)
+        report["build"]["model_seconds"] = model_seconds
+    if floor["seconds"] > 0:
+        report["ratios"] = {
+            "build_wall_over_floor": round(build.wall_seconds / floor["seconds"], 1),
+            "model_seconds_over_floor": round(report["build"].get("model_seconds", 0.0) / floor["seconds"], 1),
+        }
+        if floor.get("cpu_seconds"):
+            report["ratios"]["build_cpu_over_floor_cpu"] = round(build.cpu_seconds / floor["cpu_seconds"], 1)
+    json_path = Path(options.out_dir).resolve() / f"{options.run_name}.json"
+    md_path = json_path.with_suffix(".md")
+    json_path.write_text(json.dumps(report, indent=2, default=str))
+    md_path.write_text(render_markdown(report))
+    report["paths"] = {"json": str(json_path), "markdown": str(md_path)}
+    return report
+
+
+# --------------------------------------------------------------------------- the report
+
+
+def _fmt_bytes(count: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1024
+    return str(count)
+
+
+def render_markdown(report: dict[str, Any]) -> str:
+    build, floor, raw, results = report["build"], report["floor"], report["raw"], report.get("results")
+    env = report["environment"]
+    options = report["options"]
+    lines = [
+        f"# Benchmark {report['run']}",
+        "",
+        f"{report['created_at']} · commit {env.get('git_commit', '?')} · {env.get('cores')} cores, "
+        f"{env.get('memory_gib', '?')} GiB · DuckDB {env.get('duckdb')} · dbt-core {env.get('dbt_core', '?')} · "
+        f"DuckDB threads {floor.get('duckdb_threads')} · memory limit {options.get('memory_limit') or 'profile default'} · "
+        f"dbt threads {options.get('dbt_threads') or 'profile default'}",
+        "",
+        "| measure | value |",
+        "|---|---:|",
+        f"| leads | {options['leads']:,} |",
+        f"| raw data | {_fmt_bytes(raw['bytes'])}, {raw['rows']:,} rows in {len(raw['tables'])} files |",
+        f"| build result | {'success' if build['success'] else 'FAILED (exit ' + str(build['returncode']) + ')'} |",
+        f"| dbt project parse | {'partial (parsed once before, untimed)' if options.get('warm_parse') else 'full (fresh target directory)'} |",
+        f"| **wall time of `dbt build`** | **{build['wall_seconds']:.1f} s** |",
+        f"| CPU time of the build process (user + system) | {build['cpu_seconds']:.1f} s |",
+        f"| load average (1 min) before / after | {build['load_average_before'][0]:.2f} / "
+        f"{build['load_average_after'][0]:.2f} |",
+    ]
+    if results:
+        kinds = results["by_kind"]
+        lines += [f"| dbt start-up (wall - dbt elapsed: imports, parse) | {build['startup_seconds']:.1f} s |",
+                  f"| dbt elapsed (hooks + nodes) | {results['elapsed_seconds']:.1f} s |"]
+        for kind in ("hook", "seed", "model", "test", "unit_test"):
+            if kind in kinds:
+                entry = kinds[kind]
+                lines.append(f"| {kind}s: {entry['count']} nodes, sum of execution times / busy wall span | "
+                             f"{entry['seconds']:.1f} s / {entry['busy_wall_seconds']:.1f} s |")
+    lines += [
+        f"| **peak memory (RSS of the build process)** | **{build['peak_rss_gib']:.2f} GiB** |",
+        f"| **floor: DuckDB reads every raw file once in full** | **{floor['seconds']:.3f} s** "
+        f"({floor.get('cpu_seconds', 0):.3f} s CPU) |",
+    ]
+    ratios = report.get("ratios") or {}
+    if ratios:
+        lines += [f"| build wall ÷ floor | {ratios['build_wall_over_floor']:,} |",
+                  f"| model time ÷ floor | {ratios['model_seconds_over_floor']:,} |"]
+        if "build_cpu_over_floor_cpu" in ratios:
+            lines.append(f"| build CPU ÷ floor CPU (robust to a busy machine) | {ratios['build_cpu_over_floor_cpu']:,} |")
+    if results:
+        lines += ["", "## Slowest models", "", "| model | seconds | status |", "|---|---:|---|"]
+        lines += [f"| {node['name']} | {node['seconds']:.2f} | {node['status']} |" for node in results["top_models"]]
+        lines += ["", "## Slowest tests", "", "| test | seconds | status |", "|---|---:|---|"]
+        lines += [f"| {node['name'][:90]} | {node['seconds']:.2f} | {node['status']} |" for node in results["top_tests"]]
+        if results["failed"]:
+            lines += ["", "## Failed nodes", ""] + [f"- {node['kind']} {node['name']}: {node['status']}"
+                                                    for node in results["failed"]]
+    lines += ["", "## Raw data", "", "| table | rows | bytes |", "|---|---:|---:|"]
+    lines += [f"| {item['table']} | {item['rows']:,} | {_fmt_bytes(item['bytes'])} |" for item in raw["tables"]]
+    if report.get("tables"):
+        lines += ["", "## Tables built (largest first)", "", "| relation | rows |", "|---|---:|"]
+        lines += [f"| {item['relation']} | {item['rows']:,} |" for item in report["tables"][:15]]
+    lines += ["", f"Floor method: {floor['method']}; all runs: "
+              + ", ".join(f"{seconds:.3f}" for seconds in floor["all_seconds"]) + " s.",
+              "", f"Command: `{build['command']}`", ""]
+    return "\n".join(lines)

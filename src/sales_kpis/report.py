@@ -1,0 +1,735 @@
+"""`sales-kpis report`: one self-contained HTML page of the headline KPIs, for a sales leader.
+
+The page reads the published warehouse read-only (the public `kpi_` marts and
+`build_metadata`), draws each chart with plotly, and inlines plotly.js once,
+so it opens from disk with no server and no network. Each chart reads the
+marts it needs by the spec's names and columns; when a mart is missing or
+empty its chart becomes a "no data" panel saying which mart, and the header
+lists which charts had data.
+
+Rates shown across segments or sources are re-aggregated from their published
+numerators and denominators (never averaged).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MONEY_METRICS = ["net_new_arr", "new_business_arr", "expansion_arr"]
+#: Rep attainment above this shows in the histogram's last bin.
+ATTAINMENT_CAP = 2.0
+METRIC_LABELS = {
+    "net_new_arr": "Net new ARR",
+    "new_business_arr": "New business ARR",
+    "expansion_arr": "Expansion ARR",
+}
+COLOURS = {
+    "primary": "#1f4e79",
+    "secondary": "#4f9dd9",
+    "good": "#2e8540",
+    "bad": "#c0392b",
+    "neutral": "#8c8c8c",
+    "accent": "#e39b2d",
+}
+SOURCE_PALETTE = ["#1f4e79", "#4f9dd9", "#2e8540", "#e39b2d", "#8e44ad", "#c0392b", "#16a085", "#8c8c8c"]
+
+
+class NoData(Exception):
+    """A chart cannot be drawn: the message says which mart is missing or empty."""
+
+
+@dataclass
+class Panel:
+    """One chart of the page, or the reason it has none."""
+
+    key: str
+    title: str
+    marts: list[str]
+    description: str
+    figure: Any = None
+    note: str = ""
+    missing: str = ""
+
+    @property
+    def has_data(self) -> bool:
+        return self.figure is not None
+
+
+@dataclass
+class ReportContext:
+    as_of: dt.date
+    currency: str
+    built_at: str | None
+    fiscal_year_start_month: int
+    notes: list[str] = field(default_factory=list)
+
+    def money_axis(self) -> dict[str, Any]:
+        prefix = "$" if self.currency == "USD" else ""
+        suffix = "" if self.currency == "USD" else f" {self.currency}"
+        return {"tickprefix": prefix, "ticksuffix": suffix, "tickformat": "~s", "separatethousands": True}
+
+    def money(self, value: float) -> str:
+        sign = "-" if value < 0 else ""
+        text = f"{abs(value):,.0f}"
+        return f"{sign}${text}" if self.currency == "USD" else f"{sign}{text} {self.currency}"
+
+
+# --------------------------------------------------------------------------- reading the warehouse
+
+
+class Warehouse:
+    """Read-only access to a published DuckDB warehouse, by relation name."""
+
+    def __init__(self, database: Path):
+        import duckdb
+
+        self.database = Path(database)
+        if not self.database.exists():
+            raise FileNotFoundError(f"no warehouse at {self.database}: run `sales-kpis build` first")
+        self.connection = duckdb.connect(str(self.database), read_only=True)
+        rows = self.connection.execute(
+            """
+            select table_schema, table_name from information_schema.tables
+            where table_catalog = current_database()
+            """
+        ).fetchall()
+        # Marts live in the target schema (main); the first match wins otherwise.
+        self.relations: dict[str, str] = {}
+        for schema, name in sorted(rows, key=lambda row: (row[0] != "main", row[0])):
+            self.relations.setdefault(name, f'"{schema}"."{name}"')
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def has(self, name: str) -> bool:
+        return name in self.relations
+
+    def require(self, name: str) -> str:
+        """The relation of a mart; NoData when it is missing or empty."""
+        if name not in self.relations:
+            raise NoData(f"{name} is not in the warehouse")
+        relation = self.relations[name]
+        if self.connection.execute(f"select count(*) from {relation}").fetchone()[0] == 0:
+            raise NoData(f"{name} has no rows")
+        return relation
+
+    def df(self, sql: str, parameters: list[Any] | None = None):
+        return self.connection.execute(sql, parameters or []).df()
+
+
+def read_context(warehouse: Warehouse, currency: str | None = None) -> ReportContext:
+    """As-of date, reporting currency and build time: from build_metadata, else dim_dates and the default."""
+    notes: list[str] = []
+    if warehouse.has("build_metadata"):
+        row = warehouse.df(f"select * from {warehouse.relations['build_metadata']}").iloc[0]
+        as_of = _as_date(row["as_of_date"])
+        built_at = str(row.get("built_at")) if "built_at" in row else None
+        fiscal_start = int(row.get("fiscal_year_start_month", 1) or 1)
+        return ReportContext(as_of=as_of, currency=currency or str(row["reporting_currency"]), built_at=built_at,
+                             fiscal_year_start_month=fiscal_start, notes=notes)
+    notes.append("build_metadata is not in the warehouse: as-of date read from dim_dates, currency assumed")
+    as_of = None
+    if warehouse.has("dim_dates"):
+        value = warehouse.df(
+            f"select max(date_day) as as_of from {warehouse.relations['dim_dates']} where is_on_or_before_as_of"
+        )["as_of"].iloc[0]
+        as_of = _as_date(value) if value is not None else None
+    return ReportContext(as_of=as_of or dt.date.today(), currency=currency or "USD", built_at=None,
+                         fiscal_year_start_month=1, notes=notes)
+
+
+def _as_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "date"):
+        return value.date()
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def last_complete_month(as_of: dt.date) -> dt.date:
+    """Start of the last calendar month that has ended by the as-of date (the as-of day included)."""
+    next_day = as_of + dt.timedelta(days=1)
+    return _month_start(as_of) if next_day.month != as_of.month else _add_months(_month_start(as_of), -1)
+
+
+# --------------------------------------------------------------------------- the charts
+
+
+def _layout(figure, context: ReportContext, **extra: Any) -> None:
+    settings: dict[str, Any] = {
+        "template": "plotly_white",
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 50},
+        "height": 380,
+        "font": {"family": "Helvetica, Arial, sans-serif", "size": 12},
+        "legend": {"orientation": "h", "y": -0.18},
+    }
+    settings.update(extra)
+    figure.update_layout(**settings)
+
+
+def chart_funnel(warehouse: Warehouse, context: ReportContext):
+    """Leads → MQLs → SQLs → converted → stage 1 → stage 2 → won, over the last 12 complete months."""
+    import plotly.graph_objects as go
+
+    end = last_complete_month(context.as_of)
+    start = _add_months(end, -11)
+    window = [start, end]
+    stages: list[tuple[str, float]] = []
+    missing: list[str] = []
+
+    def flows(mart: str, columns: list[tuple[str, str]]) -> None:
+        try:
+            relation = warehouse.require(mart)
+        except NoData as reason:
+            missing.append(str(reason))
+            return
+        sums = ", ".join(f"sum({column}) as {column}" for column, _ in columns)
+        row = warehouse.df(
+            f"select {sums} from {relation} where period_grain = 'month' and period_start between ? and ?", window
+        ).iloc[0]
+        stages.extend((label, float(row[column] or 0)) for column, label in columns)
+
+    flows("kpi_lead_generation", [("leads_created", "Leads created"), ("mqls", "MQLs"), ("sqls", "SQLs"),
+                                  ("leads_converted", "Leads converted")])
+    flows("kpi_pipeline_creation", [("stage1_opportunities", "Stage-1 opportunities"),
+                                    ("stage2_opportunities", "Stage-2 opportunities")])
+    flows("kpi_new_business", [("won_opportunities", "Won new-business deals")])
+    if not stages:
+        raise NoData("; ".join(missing))
+    values = [value for _, value in stages]
+    text = [f"{values[0]:,.0f}"] + [
+        f"{value:,.0f} · {value / previous:.0%} of the step above" if previous else f"{value:,.0f}"
+        for previous, value in zip(values, values[1:])
+    ]
+    figure = go.Figure(go.Bar(
+        y=[label for label, _ in stages], x=values, orientation="h", text=text, textposition="outside",
+        cliponaxis=False, marker={"color": [COLOURS["secondary"]] * 4 + [COLOURS["primary"]] * 3},
+        hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
+    ))
+    _layout(figure, context, margin={"l": 170, "r": 30, "t": 20, "b": 40}, showlegend=False,
+            yaxis={"autorange": "reversed"}, xaxis={"range": [0, max(values) * 1.45 or 1], "title": "count"})
+    note = (f"Flow counts, {start:%b %Y} to {end:%b %Y}: each step counts its own events in the window "
+            "(not one cohort), so a step can exceed the one above. Light bars: leads; dark: opportunities.")
+    if missing:
+        note += " Missing: " + "; ".join(missing) + "."
+    return figure, note
+
+
+def chart_lead_sources(warehouse: Warehouse, context: ReportContext):
+    """Leads created per month by lead source (stacked), SQLs as a line; the current month marked incomplete."""
+    import plotly.graph_objects as go
+
+    relation = warehouse.require("kpi_lead_generation")
+    start = _add_months(_month_start(context.as_of), -23)
+    data = warehouse.df(
+        f"""
+        select period_start, lead_source, sum(leads_created) as leads_created, sum(sqls) as sqls,
+               bool_and(is_complete) as is_complete
+        from {relation}
+        where period_grain = 'month' and period_start >= ?
+        group by period_start, lead_source
+        order by period_start, lead_source
+        """,
+        [start],
+    )
+    if data.empty:
+        raise NoData("kpi_lead_generation has no month rows in the last 24 months")
+    figure = go.Figure()
+    totals = data.groupby("lead_source")["leads_created"].sum().sort_values(ascending=False)
+    for index, source in enumerate(totals.index):
+        rows = data[data["lead_source"] == source]
+        figure.add_bar(
+            x=rows["period_start"], y=rows["leads_created"], name=str(source),
+            marker={"color": SOURCE_PALETTE[index % len(SOURCE_PALETTE)],
+                    "pattern": {"shape": ["/" if not complete else "" for complete in rows["is_complete"]]}},
+        )
+    monthly = data.groupby("period_start", as_index=False)["sqls"].sum()
+    figure.add_scatter(x=monthly["period_start"], y=monthly["sqls"], name="SQLs (all sources)", mode="lines+markers",
+                       line={"color": "#111111", "width": 2})
+    _layout(figure, context, barmode="stack", yaxis_title="Leads per month", xaxis={"dtick": "M3", "tickformat": "%b %Y"})
+    incomplete = data.loc[~data["is_complete"].astype(bool), "period_start"].unique()
+    note = "Hatched bars: a month not yet over at the as-of date." if len(incomplete) else ""
+    return figure, note
+
+
+def chart_cohorts(warehouse: Warehouse, context: ReportContext):
+    """Monthly lead cohorts × months since creation: share of the cohort's leads reaching stage 1 / stage 2."""
+    import plotly.graph_objects as go
+
+    relation = warehouse.require("kpi_pipeline_cohorts")
+    data = warehouse.df(
+        f"""
+        select cohort_start, periods_since_start, cohort_leads, reached_stage1, reached_stage2,
+               stage1_conversion_rate, stage2_conversion_rate, is_complete
+        from {relation}
+        where cohort_grain = 'month'
+        order by cohort_start, periods_since_start
+        """
+    )
+    if data.empty:
+        raise NoData("kpi_pipeline_cohorts has no month cohorts")
+    horizon = int(data["periods_since_start"].max())
+    cohorts = sorted(data["cohort_start"].unique())[-18:]
+    data = data[data["cohort_start"].isin(cohorts)]
+    observed = data.groupby("cohort_start")["periods_since_start"].max()
+    labels = {}
+    for cohort in cohorts:
+        day = _as_date(cohort)
+        periods = int(observed[cohort])
+        labels[cohort] = f"{day:%b %Y}" + ("" if periods >= horizon else f" ◔ {periods + 1}/{horizon + 1}")
+    columns = list(range(horizon + 1))
+
+    def grid(rate: str, complete: bool):
+        z, text = [], []
+        for cohort in cohorts:
+            row_z, row_text = [], []
+            rows = data[data["cohort_start"] == cohort].set_index("periods_since_start")
+            for period in columns:
+                if period in rows.index and bool(rows.at[period, "is_complete"]) == complete:
+                    value = rows.at[period, rate]
+                    value = None if value is None or value != value else float(value)
+                    row_z.append(value)
+                    row_text.append("" if value is None else f"{value:.0%}")
+                else:
+                    row_z.append(None)
+                    row_text.append("")
+            z.append(row_z)
+            text.append(row_text)
+        return z, text
+
+    figure = go.Figure()
+    y = [labels[cohort] for cohort in cohorts]
+    for stage, visible in (("stage1", True), ("stage2", False)):
+        z, text = grid(f"{stage}_conversion_rate", complete=True)
+        figure.add_heatmap(z=z, x=columns, y=y, text=text, texttemplate="%{text}", colorscale="Blues", zmin=0,
+                           visible=visible, name=f"{stage} (complete)", colorbar={"title": "reached", "tickformat": ".0%"},
+                           hovertemplate="cohort %{y}<br>month +%{x}<br>%{z:.1%} of its leads<extra></extra>")
+        z, text = grid(f"{stage}_conversion_rate", complete=False)
+        figure.add_heatmap(z=z, x=columns, y=y, text=text, texttemplate="%{text}…", showscale=False, zmin=0, zmax=1,
+                           colorscale=[[0, "#eeeeee"], [1, "#bbbbbb"]], visible=visible, name=f"{stage} (in progress)",
+                           hovertemplate="cohort %{y}<br>month +%{x} (not over yet)<br>%{z:.1%}<extra></extra>")
+    figure.update_layout(updatemenus=[{
+        "type": "buttons", "direction": "right", "x": 0, "y": 1.12, "xanchor": "left", "showactive": True,
+        "buttons": [
+            {"label": "Reached stage 1", "method": "update", "args": [{"visible": [True, True, False, False]}]},
+            {"label": "Reached stage 2", "method": "update", "args": [{"visible": [False, False, True, True]}]},
+        ],
+    }])
+    _layout(figure, context, height=460, margin={"l": 120, "r": 20, "t": 50, "b": 50},
+            xaxis={"title": "Months since the cohort's month", "dtick": 1},
+            yaxis={"autorange": "reversed", "type": "category"})
+    note = ("Cumulative share of each month's new leads whose opportunity reached the stage. "
+            f"◔ k/{horizon + 1}: an immature cohort, observed for k of {horizon + 1} months so far; its later "
+            "conversions have not happened yet. Grey cells with …: a month still in progress.")
+    return figure, note
+
+
+def chart_arr_bridge(warehouse: Warehouse, context: ReportContext):
+    """Starting ARR → new → reactivation → expansion → contraction → churn → ending, fiscal year to date."""
+    import plotly.graph_objects as go
+
+    relation = warehouse.require("kpi_arr_movements")
+    data = warehouse.df(
+        f"""
+        select min(period_start) as period_start, max(period_end) as period_end,
+               max(measured_through) as measured_through,
+               sum(starting_arr) as starting_arr, sum(new_arr) as new_arr, sum(reactivation_arr) as reactivation_arr,
+               sum(expansion_arr) as expansion_arr, sum(contraction_arr) as contraction_arr,
+               sum(churned_arr) as churned_arr, sum(ending_arr) as ending_arr
+        from {relation}
+        where period_grain = 'year' and period_start <= ? and period_end >= ?
+        """,
+        [context.as_of, context.as_of],
+    ).iloc[0]
+    if data["period_start"] is None or data["starting_arr"] != data["starting_arr"]:
+        raise NoData("kpi_arr_movements has no fiscal-year row containing the as-of date")
+    steps = [
+        ("Starting ARR", float(data["starting_arr"]), "absolute"),
+        ("New", float(data["new_arr"]), "relative"),
+        ("Reactivation", float(data["reactivation_arr"]), "relative"),
+        ("Expansion", float(data["expansion_arr"]), "relative"),
+        ("Contraction", -float(data["contraction_arr"]), "relative"),
+        ("Churn", -float(data["churned_arr"]), "relative"),
+        ("Ending ARR", float(data["ending_arr"]), "total"),
+    ]
+    figure = go.Figure(go.Waterfall(
+        x=[label for label, _, _ in steps], y=[value for _, value, _ in steps],
+        measure=[measure for _, _, measure in steps],
+        text=[context.money(value) for _, value, _ in steps], textposition="outside",
+        increasing={"marker": {"color": COLOURS["good"]}}, decreasing={"marker": {"color": COLOURS["bad"]}},
+        totals={"marker": {"color": COLOURS["primary"]}}, connector={"line": {"color": COLOURS["neutral"]}},
+    ))
+    _layout(figure, context, yaxis=context.money_axis(), showlegend=False)
+    start, through = _as_date(data["period_start"]), _as_date(data["measured_through"])
+    computed = sum(value for _, value, measure in steps if measure != "total")
+    check = "holds" if abs(computed - float(data["ending_arr"])) < 0.005 else "DOES NOT HOLD"
+    note = (f"Fiscal year starting {start:%b %Y}, measured through {through:%d %b %Y}, all segments; "
+            f"net new ARR {context.money(float(data['ending_arr']) - float(data['starting_arr']))}. "
+            f"Identity starting + movements = ending {check}.")
+    return figure, note
+
+
+def chart_retention(warehouse: Warehouse, context: ReportContext):
+    """Trailing-twelve-month NRR, GRR and logo retention per month, all segments."""
+    import plotly.graph_objects as go
+
+    relation = warehouse.require("kpi_retention")
+    data = warehouse.df(
+        f"""
+        select period_start,
+               sum(retained_arr) / nullif(sum(base_arr), 0) as nrr,
+               sum(gross_retained_arr) / nullif(sum(base_arr), 0) as grr,
+               sum(retained_customers) / nullif(sum(base_customers), 0) as logo_retention
+        from {relation}
+        where period_grain = 'month'
+        group by period_start
+        order by period_start
+        """
+    )
+    figure = go.Figure()
+    figure.add_scatter(x=data["period_start"], y=data["nrr"], name="Net revenue retention", mode="lines",
+                       line={"color": COLOURS["primary"], "width": 3})
+    figure.add_scatter(x=data["period_start"], y=data["grr"], name="Gross revenue retention", mode="lines",
+                       line={"color": COLOURS["secondary"], "width": 3})
+    figure.add_scatter(x=data["period_start"], y=data["logo_retention"], name="Logo retention", mode="lines",
+                       line={"color": COLOURS["neutral"], "width": 1.5, "dash": "dot"})
+    figure.add_hline(y=1, line={"color": "#555555", "width": 1, "dash": "dash"})
+    _layout(figure, context, yaxis={"tickformat": ".0%", "title": "vs. twelve months earlier"},
+            xaxis={"tickformat": "%b %Y"})
+    last = data.dropna(subset=["nrr"]).iloc[-1] if not data.dropna(subset=["nrr"]).empty else None
+    note = "Accounts with ARR twelve months earlier; rates re-aggregated from base and retained ARR across segments."
+    if last is not None:
+        note += f" Latest ({_as_date(last['period_start']):%b %Y}): NRR {last['nrr']:.1%}, GRR {last['grr']:.1%}."
+    return figure, note
+
+
+def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
+    """This fiscal year's target, actual to date and year-end forecasts per money metric, with the gap."""
+    import plotly.graph_objects as go
+
+    metrics = "', '".join(MONEY_METRICS)
+    if warehouse.has("kpi_forecast"):
+        relation = warehouse.require("kpi_forecast")
+        data = warehouse.df(
+            f"""
+            select metric, target_value, actual_to_date, run_rate_forecast, pipeline_forecast, forecast_gap,
+                   period_start, period_end
+            from {relation}
+            where period_grain = 'year' and segment is null and metric in ('{metrics}')
+              and forecast_date = (select max(forecast_date) from {relation} where forecast_date <= ?)
+              and period_start <= ? and period_end >= ?
+            """,
+            [context.as_of, context.as_of, context.as_of],
+        )
+        source = "kpi_forecast"
+    else:
+        relation = warehouse.require("kpi_org_attainment")
+        data = warehouse.df(
+            f"""
+            select metric, target_value, actual_value as actual_to_date, null as run_rate_forecast,
+                   null as pipeline_forecast, null as forecast_gap, period_start, period_end
+            from {relation}
+            where target_period_grain = 'year' and segment is null and product_id is null
+              and metric in ('{metrics}') and period_start <= ? and period_end >= ?
+            """,
+            [context.as_of, context.as_of],
+        )
+        source = "kpi_org_attainment (kpi_forecast missing: no forecast)"
+    if data.empty:
+        raise NoData(f"{source.split()[0]} has no org-wide yearly target for this fiscal year")
+    data["order"] = data["metric"].map({metric: index for index, metric in enumerate(MONEY_METRICS)})
+    data = data.sort_values("order")
+    labels = [METRIC_LABELS.get(metric, metric) for metric in data["metric"]]
+    figure = go.Figure()
+    series = [("Target", "target_value", COLOURS["neutral"]), ("Actual to date", "actual_to_date", COLOURS["primary"]),
+              ("Run-rate forecast", "run_rate_forecast", COLOURS["secondary"]),
+              ("Pipeline forecast", "pipeline_forecast", COLOURS["accent"])]
+    for name, column, colour in series:
+        if data[column].isna().all():
+            continue
+        figure.add_bar(x=labels, y=data[column].astype(float), name=name, marker={"color": colour},
+                       text=[context.money(float(value)) for value in data[column]], textposition="outside")
+    _layout(figure, context, barmode="group", yaxis=context.money_axis())
+    gaps = []
+    for _, row in data.iterrows():
+        target = float(row["target_value"])
+        actual = float(row["actual_to_date"])
+        attainment = f"{actual / target:.0%} of target" if target else "no target"
+        gap = row["forecast_gap"]
+        gap_text = ""
+        if gap == gap and gap is not None:
+            gap_text = (f", run-rate forecast {'short of' if gap > 0 else 'above'} target by "
+                        f"{context.money(abs(float(gap)))}")
+        gaps.append(f"{METRIC_LABELS.get(row['metric'], row['metric'])}: {attainment}{gap_text}")
+    start = _as_date(data["period_start"].iloc[0])
+    end = _as_date(data["period_end"].iloc[0])
+    note = f"Fiscal year {start:%b %Y} to {end:%b %Y}, org-wide targets (from {source}). " + "; ".join(gaps) + "."
+    return figure, note
+
+
+def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
+    """Attainment distribution of the last complete quota period, and reps at quota per period."""
+    from plotly.subplots import make_subplots
+
+    relation = warehouse.require("kpi_rep_attainment")
+    data = warehouse.df(
+        f"""
+        select user_id, period_start, period_end, attainment, is_at_quota, is_ramping, quota_amount, bookings_arr
+        from {relation}
+        where period_start <= ?
+        """,
+        [context.as_of],
+    )
+    if data.empty:
+        raise NoData("kpi_rep_attainment has no quota period started by the as-of date")
+    complete = data[data["period_end"].map(_as_date) <= context.as_of]
+    latest_start = (complete if not complete.empty else data)["period_start"].max()
+    latest = data[data["period_start"] == latest_start]
+    periods = (data.assign(at_quota=data["is_at_quota"].astype(bool).astype(int),
+                           ramped=(~data["is_ramping"].astype(bool)).astype(int))
+               .groupby("period_start", as_index=False).agg(reps=("user_id", "count"), at_quota=("at_quota", "sum"))
+               .sort_values("period_start").tail(8))
+    figure = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], subplot_titles=(
+        f"Attainment, quota period from {_as_date(latest_start):%b %Y}", "Reps at quota per quota period"))
+    attainment = latest["attainment"].dropna().astype(float)
+    # Bins of 10 points up to 200 %; anything above lands in the last bin ("200 %+").
+    clipped = attainment.clip(upper=ATTAINMENT_CAP - 0.0001)
+    figure.add_histogram(x=clipped, xbins={"start": 0, "end": ATTAINMENT_CAP, "size": 0.1},
+                         marker={"color": COLOURS["primary"]}, name="reps (current distribution)", row=1, col=1,
+                         hovertemplate="attainment %{x}: %{y} reps<extra></extra>")
+    figure.add_vline(x=1, line={"color": COLOURS["bad"], "dash": "dash"}, row=1, col=1)
+    figure.add_bar(x=periods["period_start"], y=periods["reps"], name="Reps with quota",
+                   marker={"color": "#d0d7e1"}, row=1, col=2)
+    figure.add_bar(x=periods["period_start"], y=periods["at_quota"], name="Reps at quota",
+                   marker={"color": COLOURS["good"]}, row=1, col=2)
+    _layout(figure, context, barmode="overlay", showlegend=True, margin={"l": 60, "r": 20, "t": 60, "b": 50})
+    figure.update_xaxes(tickformat=".0%", title_text="attainment (bookings / quota); last bin: 200 %+",
+                        range=[0, ATTAINMENT_CAP], row=1, col=1)
+    figure.update_yaxes(title_text="reps", row=1, col=1)
+    figure.update_xaxes(tickformat="%b %Y", row=1, col=2)
+    at_quota = int(latest["is_at_quota"].astype(bool).sum())
+    ramped = latest[~latest["is_ramping"].astype(bool)]
+    ramped_at_quota = int(ramped["is_at_quota"].astype(bool).sum())
+    median = attainment.median() if not attainment.empty else float("nan")
+    note = (f"{at_quota} of {len(latest)} reps at quota in that period ({ramped_at_quota} of {len(ramped)} ramped reps); "
+            f"median attainment {median:.0%}. The dashed line is 100 %.")
+    return figure, note
+
+
+def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
+    """Each SDR's cumulative ROI (won ARR sourced / cost) by months since hire, against the target."""
+    import plotly.graph_objects as go
+
+    relation = warehouse.require("kpi_sdr_roi")
+    data = warehouse.df(
+        f"""
+        select user_id, full_name, months_since_hire, cumulative_roi, target_roi, has_reached_target_roi
+        from {relation}
+        order by user_id, months_since_hire
+        """
+    )
+    figure = go.Figure()
+    target = float(data["target_roi"].dropna().iloc[0]) if data["target_roi"].notna().any() else None
+    reached = 0
+    for index, (user_id, rows) in enumerate(data.groupby("user_id", sort=True)):
+        name = str(rows["full_name"].iloc[0] or user_id)
+        hit = bool(rows["has_reached_target_roi"].astype(bool).any())
+        reached += hit
+        figure.add_scatter(x=rows["months_since_hire"], y=rows["cumulative_roi"], mode="lines", name=name,
+                           line={"width": 2.5 if hit else 1.5,
+                                 "color": COLOURS["good"] if hit else SOURCE_PALETTE[index % len(SOURCE_PALETTE)]},
+                           hovertemplate=name + ": month %{x}, ROI %{y:.2f}×<extra></extra>")
+    if target is not None:
+        figure.add_hline(y=target, line={"color": COLOURS["bad"], "dash": "dash"},
+                         annotation_text=f"target {target:g}×", annotation_position="top left")
+    figure.add_vline(x=12, line={"color": COLOURS["neutral"], "dash": "dot"}, annotation_text="12 months")
+    _layout(figure, context, xaxis={"title": "months since hire"}, yaxis={"title": "cumulative ROI (×)"},
+            legend={"orientation": "v", "x": 1.02, "y": 1})
+    sdrs = data["user_id"].nunique()
+    note = (f"{reached} of {sdrs} SDRs have reached the target ROI. Cumulative won ARR of the opportunities they "
+            "sourced over their cumulative cost since hire.")
+    return figure, note
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    key: str
+    title: str
+    marts: tuple[str, ...]
+    description: str
+    draw: Callable[[Warehouse, ReportContext], tuple[Any, str]]
+
+
+CHARTS: list[ChartSpec] = [
+    ChartSpec("funnel", "Funnel by stage", ("kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_business"),
+              "From lead to won deal over the last twelve complete months.", chart_funnel),
+    ChartSpec("lead_sources", "Lead generation by source", ("kpi_lead_generation",),
+              "Leads created per month by source, and SQLs.", chart_lead_sources),
+    ChartSpec("cohorts", "Pipeline conversion by lead cohort", ("kpi_pipeline_cohorts",),
+              "How each month's leads convert to pipeline as they age.", chart_cohorts),
+    ChartSpec("arr_bridge", "ARR bridge", ("kpi_arr_movements",),
+              "Where this fiscal year's ARR came from and went.", chart_arr_bridge),
+    ChartSpec("retention", "Net and gross revenue retention", ("kpi_retention",),
+              "Trailing twelve months, per month.", chart_retention),
+    ChartSpec("org_attainment", "Org attainment and year-end forecast", ("kpi_forecast", "kpi_org_attainment"),
+              "Against this fiscal year's targets, with the forecast gap.", chart_org_attainment),
+    ChartSpec("sdr_roi", "SDR ROI", ("kpi_sdr_roi",),
+              "Cumulative return on each outbound SDR since hire.", chart_sdr_roi),
+    ChartSpec("rep_attainment", "Rep attainment", ("kpi_rep_attainment",),
+              "Distribution of attainment and reps at quota.", chart_rep_attainment),
+]
+
+
+def build_panels(warehouse: Warehouse, context: ReportContext) -> list[Panel]:
+    panels = []
+    for spec in CHARTS:
+        panel = Panel(key=spec.key, title=spec.title, marts=list(spec.marts), description=spec.description)
+        try:
+            panel.figure, panel.note = spec.draw(warehouse, context)
+        except NoData as reason:
+            panel.missing = str(reason)
+        panels.append(panel)
+    return panels
+
+
+# --------------------------------------------------------------------------- the page
+
+STYLE = """
+body { font-family: Helvetica, Arial, sans-serif; margin: 0; background: #f4f6f9; color: #1d2733; }
+header { background: #1f4e79; color: white; padding: 18px 28px; }
+header h1 { margin: 0 0 6px 0; font-size: 24px; }
+header .meta { font-size: 14px; opacity: 0.9; }
+header .meta span { margin-right: 22px; }
+.summary { padding: 10px 28px; font-size: 13px; background: #e8eef5; border-bottom: 1px solid #d0d7e1; }
+.summary .ok { color: #2e8540; } .summary .missing { color: #c0392b; }
+main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 18px; padding: 18px 28px; }
+section.panel { background: white; border-radius: 6px; box-shadow: 0 1px 3px rgba(0,0,0,0.12); padding: 14px 16px;
+                min-width: 0; overflow: hidden; }
+section.panel.wide { grid-column: 1 / -1; }
+section.panel h2 { font-size: 17px; margin: 0 0 2px 0; }
+section.panel .description { font-size: 13px; color: #5a6675; margin: 0 0 6px 0; }
+section.panel .note { font-size: 12px; color: #5a6675; margin: 6px 0 0 0; }
+section.panel .marts { font-size: 11px; color: #8c96a3; margin-top: 4px; }
+.no-data { height: 240px; display: flex; align-items: center; justify-content: center; text-align: center;
+           background: repeating-linear-gradient(45deg, #fafafa, #fafafa 10px, #f0f0f0 10px, #f0f0f0 20px);
+           border: 1px dashed #c0c6ce; color: #5a6675; font-size: 14px; padding: 10px; }
+footer { padding: 8px 28px 24px; font-size: 11px; color: #8c96a3; }
+"""
+
+WIDE = {"cohorts", "rep_attainment"}
+
+
+def render_html(panels: list[Panel], context: ReportContext, database: Path) -> str:
+    import plotly
+    from plotly.offline import get_plotlyjs
+
+    with_data = [panel for panel in panels if panel.has_data]
+    sections = []
+    for panel in panels:
+        classes = "panel wide" if panel.key in WIDE else "panel"
+        if panel.has_data:
+            body = panel.figure.to_html(
+                full_html=False, include_plotlyjs=False, div_id=f"chart-{panel.key}",
+                config={"displaylogo": False, "responsive": True},
+            )
+        else:
+            body = (f'<div class="no-data" id="chart-{panel.key}" data-no-data="true">No data: '
+                    f"{html.escape(panel.missing)}.<br>This chart reads {html.escape(', '.join(panel.marts))}.</div>")
+        note = f'<p class="note">{html.escape(panel.note)}</p>' if panel.note else ""
+        sections.append(
+            f'<section class="{classes}" id="panel-{panel.key}" data-chart="{panel.key}" '
+            f'data-has-data="{str(panel.has_data).lower()}">'
+            f"<h2>{html.escape(panel.title)}</h2>"
+            f'<p class="description">{html.escape(panel.description)}</p>{body}{note}'
+            f'<p class="marts">Marts: {html.escape(", ".join(panel.marts))}</p></section>'
+        )
+    summary_items = ", ".join(
+        f'<span class="{"ok" if panel.has_data else "missing"}">{html.escape(panel.title)}'
+        f'{"" if panel.has_data else " (no data)"}</span>'
+        for panel in panels
+    )
+    built = f"<span>Built {html.escape(context.built_at)} UTC</span>" if context.built_at else ""
+    notes = "".join(f"<div>{html.escape(note)}</div>" for note in context.notes)
+    manifest = json.dumps({
+        "as_of": context.as_of.isoformat(), "currency": context.currency,
+        "charts": {panel.key: panel.has_data for panel in panels},
+    })
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sales KPIs as of {context.as_of.isoformat()}</title>
+<style>{STYLE}</style>
+<script type="text/javascript">{get_plotlyjs()}</script>
+<script type="application/json" id="report-manifest">{manifest}</script>
+</head>
+<body>
+<header>
+<h1>Sales KPIs</h1>
+<div class="meta"><span>As of <b>{context.as_of:%d %B %Y}</b></span><span>Reporting currency <b>{html.escape(context.currency)}</b></span>{built}<span>Warehouse {html.escape(database.name)}</span></div>
+</header>
+<div class="summary" id="summary"><b>{len(with_data)} of {len(panels)} charts have data:</b> {summary_items}{notes}</div>
+<main>
+{''.join(sections)}
+</main>
+<footer>Generated by sales-kpis report with plotly {plotly.__version__}; self-contained (no server, no network needed).
+Every figure comes from the published kpi_ marts; definitions in docs/kpis/.</footer>
+<script type="text/javascript">
+// Fit every chart to its panel once the grid is laid out, and again when the window changes.
+function fitCharts() {{ document.querySelectorAll(".plotly-graph-div").forEach(function (div) {{ Plotly.Plots.resize(div); }}); }}
+window.addEventListener("load", fitCharts);
+window.addEventListener("resize", fitCharts);
+</script>
+</body>
+</html>
+"""
+
+
+@dataclass
+class ReportResult:
+    path: Path
+    panels: list[Panel]
+    context: ReportContext
+
+    @property
+    def with_data(self) -> list[str]:
+        return [panel.key for panel in self.panels if panel.has_data]
+
+    @property
+    def without_data(self) -> list[Panel]:
+        return [panel for panel in self.panels if not panel.has_data]
+
+
+def write_report(database: Path, out_dir: Path, currency: str | None = None, filename: str = "index.html") -> ReportResult:
+    """Write out_dir/index.html from the published warehouse; returns which charts had data."""
+    warehouse = Warehouse(database)
+    try:
+        context = read_context(warehouse, currency)
+        panels = build_panels(warehouse, context)
+    finally:
+        warehouse.close()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / filename
+    scratch = path.with_name(path.name + ".tmp")
+    scratch.write_text(render_html(panels, context, Path(database)), encoding="utf-8")
+    scratch.replace(path)  # a browser refreshing the page never reads half a file
+    return ReportResult(path=path, panels=panels, context=context)

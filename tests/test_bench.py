@@ -1,0 +1,107 @@
+"""The benchmark's measuring parts (src/sales_kpis/bench.py), without running dbt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sales_kpis import bench
+
+
+def test_busy_span_merges_overlapping_intervals() -> None:
+    assert bench._busy_span([]) == 0.0
+    assert bench._busy_span([(0.0, 2.0), (1.0, 3.0), (5.0, 6.0)]) == pytest.approx(4.0)
+    assert bench._busy_span([(5.0, 6.0), (0.0, 1.0), (0.5, 0.7)]) == pytest.approx(2.0)
+
+
+def test_node_names_are_readable() -> None:
+    assert bench.node_name("model.sales_kpis.fct_opportunities") == "fct_opportunities"
+    assert bench.node_name("test.sales_kpis.unique_stg_crm__leads_lead_id.8a8d5c9c20") == "unique_stg_crm__leads_lead_id"
+    assert bench.node_name("unit_test.sales_kpis.dim_dates.fiscal_feb") == "dim_dates: fiscal_feb"
+    assert bench.resource_kind("operation.sales_kpis.sales_kpis-on-run-start-0") == "hook"
+
+
+def _result(unique_id: str, seconds: float, start: str, end: str, status: str = "success") -> dict:
+    return {"unique_id": unique_id, "execution_time": seconds, "status": status,
+            "timing": [{"name": "execute", "started_at": start, "completed_at": end}]}
+
+
+def test_run_results_are_split_by_kind(tmp_path: Path) -> None:
+    results = {
+        "elapsed_time": 10.0,
+        "results": [
+            _result("model.p.a", 2.0, "2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z"),
+            _result("model.p.b", 3.0, "2026-01-01T00:00:01Z", "2026-01-01T00:00:04Z"),
+            _result("test.p.not_null_a_x.abc", 1.0, "2026-01-01T00:00:04Z", "2026-01-01T00:00:05Z", "fail"),
+            _result("unit_test.p.a.rule", 0.5, "2026-01-01T00:00:05Z", "2026-01-01T00:00:05.5Z", "pass"),
+        ],
+    }
+    path = tmp_path / "run_results.json"
+    path.write_text(json.dumps(results))
+    summary = bench.summarise_run_results(path)
+    assert summary["elapsed_seconds"] == 10.0
+    assert summary["by_kind"]["model"]["count"] == 2
+    assert summary["by_kind"]["model"]["seconds"] == pytest.approx(5.0)
+    assert summary["by_kind"]["model"]["busy_wall_seconds"] == pytest.approx(4.0)  # 0..4, overlapping
+    assert [node["name"] for node in summary["top_models"]] == ["b", "a"]
+    assert [node["name"] for node in summary["failed"]] == ["not_null_a_x"]
+    assert summary["by_kind"]["unit_test"]["statuses"] == {"pass": 1}
+
+
+def test_floor_reads_every_column_of_every_file(tmp_path: Path) -> None:
+    table = pa.table({"lead_id": ["L1", "L2", None], "created_at": pa.array([1, 2, 3], pa.timestamp("us")),
+                      "amount": [1.5, None, 2.0]})
+    pq.write_table(table, tmp_path / "leads.parquet")
+    (tmp_path / "users.csv").write_text("user_id,role\nU1,sdr\n")
+    import duckdb
+
+    with duckdb.connect() as connection:
+        sql = bench.floor_query(connection, tmp_path / "leads.parquet")
+        assert '"lead_id", "created_at", "amount"' in sql
+        assert connection.execute(sql).fetchone()[0] == 3
+    floor = bench.measure_floor(tmp_path, threads=1, memory_limit="1GB", repeats=2)
+    assert floor["seconds"] > 0 and len(floor["all_seconds"]) == 2 and floor["duckdb_threads"] == 1
+    sizes = {item["table"]: item["rows"] for item in bench.raw_sizes(tmp_path)}
+    assert sizes == {"leads": 3, "users": 1}
+
+
+def test_profiles_copy_carries_the_duckdb_settings(tmp_path: Path) -> None:
+    import yaml
+
+    profiles_dir = bench.write_profiles(bench.project_dir(), tmp_path, threads=3, memory_limit="2GB")
+    settings = yaml.safe_load((profiles_dir / "profiles.yml").read_text())["sales_kpis"]["outputs"]["duckdb"]["settings"]
+    assert settings["threads"] == 3 and settings["memory_limit"] == "2GB"
+
+
+def test_cached_data_is_reused(tmp_path: Path) -> None:
+    cached = bench.cache_path(tmp_path, 1, 10)
+    cached.mkdir(parents=True)
+    (cached / bench.CACHE_MARKER).write_text("{}")
+    said = []
+    assert bench.ensure_data(tmp_path, 1, 10, said.append) == (cached, None)
+    assert "cached" in said[0]
+
+
+def test_report_renders_the_headline_figures() -> None:
+    report = {
+        "run": "S-seed42-leads10000", "created_at": "2026-11-27T00:00:00+00:00",
+        "options": {"leads": 10_000, "memory_limit": None, "dbt_threads": None},
+        "environment": {"cores": 2, "duckdb": "2.0.1"},
+        "raw": {"bytes": 2048, "rows": 100, "tables": [{"table": "leads", "rows": 100, "bytes": 2048}]},
+        "floor": {"seconds": 0.5, "cpu_seconds": 0.8, "all_seconds": [0.5], "duckdb_threads": 2, "method": "m"},
+        "build": {"success": True, "returncode": 0, "wall_seconds": 40.0, "cpu_seconds": 30.0,
+                  "load_average_before": [1.0, 1, 1], "load_average_after": [1.0, 1, 1], "peak_rss_gib": 0.5,
+                  "startup_seconds": 10.0, "command": "dbt build"},
+        "results": {"elapsed_seconds": 30.0, "by_kind": {"model": {"count": 1, "seconds": 5.0, "busy_wall_seconds": 5.0}},
+                    "top_models": [{"name": "fct_opportunities", "seconds": 5.0, "status": "success"}],
+                    "top_tests": [], "failed": []},
+        "ratios": {"build_wall_over_floor": 80.0, "model_seconds_over_floor": 10.0, "build_cpu_over_floor_cpu": 37.5},
+        "tables": [{"relation": "main.fct_opportunities", "rows": 10}],
+    }
+    text = bench.render_markdown(report)
+    for expected in ("**40.0 s**", "**0.50 GiB**", "**0.500 s**", "fct_opportunities", "| build wall ÷ floor | 80.0 |"):
+        assert expected in text

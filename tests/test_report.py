@@ -1,0 +1,164 @@
+"""`sales-kpis report`: the self-contained dashboard.
+
+- On the session's warehouse: every chart has data, the page needs no network,
+  and headless Chromium draws every chart with marks (bars, lines, heat-map
+  cells) in the rendered DOM.
+- With marts missing or empty: those charts become "no data" panels naming
+  the mart, the others still draw, and the header counts them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from sales_kpis import cli
+from sales_kpis.browser import dump_dom, find_chromium
+from sales_kpis.publish import release_dbt_duckdb_handle
+from sales_kpis.report import CHARTS, write_report
+
+CHART_KEYS = [spec.key for spec in CHARTS]
+
+
+def published_copy(built_warehouse, directory: Path) -> Path:
+    """The session warehouse copied (checkpointed first) so the report can open it read-only."""
+    release_dbt_duckdb_handle()
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "wh.duckdb"
+    shutil.copyfile(built_warehouse.database, database)
+    return database
+
+
+@pytest.fixture(scope="module")
+def report_page(built_warehouse, tmp_path_factory) -> dict:
+    workdir = tmp_path_factory.mktemp("report")
+    database = published_copy(built_warehouse, workdir)
+    result = write_report(database, workdir / "out")
+    return {"result": result, "html": result.path.read_text(encoding="utf-8"), "database": database}
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def test_every_chart_has_data_on_generated_data(report_page):
+    result = report_page["result"]
+    missing = {panel.key: panel.missing for panel in result.without_data}
+    assert not missing, f"charts without data: {missing}"
+    assert result.with_data == CHART_KEYS
+
+
+def test_header_names_the_as_of_date_and_currency(report_page, built_warehouse):
+    page = report_page["html"]
+    manifest = json.loads(re.search(r'<script type="application/json" id="report-manifest">(.*?)</script>', page).group(1))
+    assert manifest["as_of"] == built_warehouse.as_of
+    assert manifest["currency"] == "USD"
+    assert "Reporting currency <b>USD</b>" in page
+    assert "31 October 2026" in page
+    assert f"{len(CHART_KEYS)} of {len(CHART_KEYS)} charts have data" in page
+
+
+def test_page_is_self_contained(report_page):
+    page = report_page["html"]
+    assert not re.search(r"<script[^>]+src=", page), "no external script"
+    assert not re.search(r"<link[^>]+href=", page), "no external stylesheet"
+    assert not re.search(r"<img[^>]+src=\"?https?:", page)
+    assert "Plotly.newPlot" in page
+    assert page.count("<script type=\"text/javascript\">") >= 2  # plotly.js inlined, then the charts
+
+
+def test_report_command(built_warehouse, tmp_path):
+    database = published_copy(built_warehouse, tmp_path / "warehouse")
+    result = CliRunner().invoke(cli.main, ["report", "--out", str(tmp_path / "out"), "--database", str(database)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "index.html").exists()
+    assert f"{len(CHART_KEYS)} of {len(CHART_KEYS)} charts have" in " ".join(result.output.split())
+
+
+def test_report_without_a_warehouse_exits_1(tmp_path):
+    result = CliRunner().invoke(cli.main, ["report", "--out", str(tmp_path / "out"), "--database",
+                                           str(tmp_path / "none.duckdb")])
+    assert result.exit_code == 1
+    assert "sales-kpis build" in result.output
+
+
+def test_missing_and_empty_marts_become_no_data_panels(built_warehouse, tmp_path):
+    database = published_copy(built_warehouse, tmp_path / "warehouse")
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("drop table main.kpi_sdr_roi")
+        connection.execute("delete from main.kpi_retention")
+    result = write_report(database, tmp_path / "out")
+    without = {panel.key: panel.missing for panel in result.without_data}
+    assert without == {"sdr_roi": "kpi_sdr_roi is not in the warehouse", "retention": "kpi_retention has no rows"}
+    page = result.path.read_text(encoding="utf-8")
+    assert f"{len(CHART_KEYS) - 2} of {len(CHART_KEYS)} charts have data" in page
+    assert 'id="chart-sdr_roi" data-no-data="true"' in page
+    assert "No data: kpi_sdr_roi is not in the warehouse" in page
+
+
+def test_an_empty_warehouse_gives_a_page_of_no_data_panels(tmp_path):
+    database = tmp_path / "empty.duckdb"
+    duckdb.connect(str(database)).close()
+    result = write_report(database, tmp_path / "out")
+    assert result.with_data == []
+    page = result.path.read_text(encoding="utf-8")
+    assert f"0 of {len(CHART_KEYS)} charts have data" in page
+    assert page.count('data-no-data="true"') == len(CHART_KEYS)
+
+
+# --------------------------------------------------------------------------- drawn in a browser
+
+
+class ChartMarks(HTMLParser):
+    """Per chart div (id chart-<key>): plotly traces and drawn marks in the rendered DOM."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str | None] = []  # the chart key each open element belongs to
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        element_id = attributes.get("id") or ""
+        chart = element_id[len("chart-"):] if element_id.startswith("chart-") else (self.stack[-1] if self.stack else None)
+        if tag not in {"path", "image", "rect", "line", "circle", "use", "stop"}:  # void-ish SVG leaves
+            self.stack.append(chart)
+        if chart is None:
+            return
+        counts = self.counts.setdefault(chart, {"traces": 0, "points": 0, "lines": 0, "heatmap_images": 0})
+        classes = (attributes.get("class") or "").split()
+        if "trace" in classes or "hm" in classes:
+            counts["traces"] += 1
+        if tag == "g" and "point" in classes:
+            counts["points"] += 1
+        if tag == "path" and "js-line" in classes and len(attributes.get("d") or "") > 10:
+            counts["lines"] += 1
+        if tag == "image" and (attributes.get("href") or attributes.get("xlink:href") or "").startswith("data:image"):
+            counts["heatmap_images"] += 1
+
+    def handle_endtag(self, tag):
+        if tag not in {"path", "image", "rect", "line", "circle", "use", "stop"} and self.stack:
+            self.stack.pop()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(find_chromium() is None, reason="no Chromium (make chromium installs Debian's)")
+def test_chromium_draws_every_chart_with_data(report_page):
+    dom = dump_dom(report_page["result"].path)
+    parser = ChartMarks()
+    parser.feed(dom)
+    drawn = {}
+    for key in CHART_KEYS:
+        counts = parser.counts.get(key, {})
+        marks = counts.get("points", 0) + counts.get("lines", 0) + counts.get("heatmap_images", 0)
+        drawn[key] = (counts.get("traces", 0), marks)
+    blank = {key: value for key, value in drawn.items() if value[0] == 0 or value[1] == 0}
+    assert not blank, f"charts drawn blank (traces, marks): {blank}; all: {drawn}"
+    assert "data-no-data" not in dom
+    print("chart: (traces, marks) " + ", ".join(f"{key}: {value}" for key, value in drawn.items()))
