@@ -1,0 +1,262 @@
+"""The dbt semantic layer (models/marts/bi/_bi__semantic.yml) against the built marts.
+
+`mf validate-configs` must pass (semantics and warehouse checks), and `mf
+query` of every metric at month, quarter and year grain must return the
+marts' own numbers:
+
+- month: the marts' month rows, summed over segments / sources (rates as the
+  ratio of the summed numerator and denominator);
+- quarter and year: the marts' own quarter and year rows where a mart
+  publishes them (lead generation, pipeline creation, new business, ARR
+  movements) - so MetricFlow's roll-up of months is checked against the
+  marts' independent SQL; for the month-only marts, the months rolled up here
+  (sums for flows, the period's last month for balances).
+
+Counts compare exactly, money to the cent, rates to 1e-9.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from sales_kpis.project import project_dir
+from sales_kpis.publish import release_dbt_duckdb_handle
+
+pytestmark = pytest.mark.slow
+
+SEMANTIC_YML = project_dir() / "models" / "marts" / "bi" / "_bi__semantic.yml"
+GRAINS = ("month", "quarter", "year")
+
+# metric -> (mart, time column, numerator, denominator or None, kind, how to roll up beyond the mart's rows)
+# kind: count (exact), money (cents), rate (1e-9). roll-up: "native" = the mart has quarter/year rows;
+# "sum" = months add up; "last" = a balance, the period's last month; "first" = the period's first month.
+LEAD = ("kpi_lead_generation", "period_start")
+PIPE = ("kpi_pipeline_creation", "period_start")
+NEWB = ("kpi_new_business", "period_start")
+ARR = ("kpi_arr_movements", "period_start")
+RET = ("kpi_retention", "period_start")
+REP = ("kpi_rep_attainment", "period_start")
+SDR = ("kpi_sdr_roi", "month_start")
+EXPECTED = {
+    "leads": (*LEAD, "leads_created", None, "count", "native"),
+    "mqls": (*LEAD, "mqls", None, "count", "native"),
+    "sqls": (*LEAD, "sqls", None, "count", "native"),
+    "cohort_sqls": (*LEAD, "cohort_sqls", None, "count", "native"),
+    "lead_to_sql_rate": (*LEAD, "cohort_sqls", "leads_created", "rate", "native"),
+    "stage1_opportunities": (*PIPE, "stage1_opportunities", None, "count", "native"),
+    "stage1_pipeline_arr": (*PIPE, "stage1_pipeline_arr", None, "money", "native"),
+    "stage2_opportunities": (*PIPE, "stage2_opportunities", None, "count", "native"),
+    "stage2_pipeline_arr": (*PIPE, "stage2_pipeline_arr", None, "money", "native"),
+    "stage1_cohort_reached_stage2": (*PIPE, "stage1_cohort_reached_stage2", None, "count", "native"),
+    "stage1_to_stage2_rate": (*PIPE, "stage1_cohort_reached_stage2", "stage1_opportunities", "rate", "native"),
+    "won_deals": (*NEWB, "won_opportunities", None, "count", "native"),
+    "closed_deals": (*NEWB, "closed_opportunities", None, "count", "native"),
+    "win_rate": (*NEWB, "won_opportunities", "closed_opportunities", "rate", "native"),
+    "new_business_arr": (*NEWB, "won_arr", None, "money", "native"),
+    "closed_new_business_arr": (*NEWB, "closed_arr", None, "money", "native"),
+    "win_rate_arr": (*NEWB, "won_arr", "closed_arr", "rate", "native"),
+    "avg_deal_size": (*NEWB, "won_arr", "won_opportunities", "money", "native"),
+    "new_logos": (*NEWB, "new_logos", None, "count", "native"),
+    "net_new_arr": (*ARR, "net_new_arr", None, "money", "native"),
+    "new_arr": (*ARR, "new_arr", None, "money", "native"),
+    "expansion_arr": (*ARR, "expansion_arr", None, "money", "native"),
+    "contraction_arr": (*ARR, "contraction_arr", None, "money", "native"),
+    "churned_arr": (*ARR, "churned_arr", None, "money", "native"),
+    "ending_arr": (*ARR, "ending_arr", None, "money", "native"),
+    "starting_arr": (*ARR, "starting_arr", None, "money", "native"),
+    "retention_base_arr": (*RET, "base_arr", None, "money", "last"),
+    "retained_arr": (*RET, "retained_arr", None, "money", "last"),
+    "gross_retained_arr": (*RET, "gross_retained_arr", None, "money", "last"),
+    "nrr": (*RET, "retained_arr", "base_arr", "rate", "last"),
+    "grr": (*RET, "gross_retained_arr", "base_arr", "rate", "last"),
+    "quota": (*REP, "quota_amount", None, "money", "sum"),
+    "rep_bookings_arr": (*REP, "bookings_arr", None, "money", "sum"),
+    "rep_attainment": (*REP, "bookings_arr", "quota_amount", "rate", "sum"),
+    "reps_with_quota": (*REP, "1", None, "count", "sum"),
+    "reps_at_quota": (*REP, "case when is_at_quota then 1 else 0 end", None, "count", "sum"),
+    "pct_reps_at_quota": (*REP, "case when is_at_quota then 1 else 0 end", "1", "rate", "sum"),
+    "sdr_sourced_pipeline_arr": (*SDR, "sourced_pipeline_arr", None, "money", "sum"),
+    "sdr_won_arr": (*SDR, "won_arr", None, "money", "sum"),
+    "sdr_cost": (*SDR, "monthly_cost", None, "money", "sum"),
+    "sdr_roi": (*SDR, "won_arr", "monthly_cost", "rate", "sum"),
+}
+MONTH_GRAIN_MARTS = {"kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_business", "kpi_arr_movements",
+                     "kpi_retention"}
+
+
+def defined_metrics() -> list[str]:
+    return [metric["name"] for metric in yaml.safe_load(SEMANTIC_YML.read_text())["metrics"]]
+
+
+def mf_executable() -> str:
+    local = Path(sys.executable).with_name("mf")
+    return str(local) if local.exists() else (shutil.which("mf") or "mf")
+
+
+@pytest.fixture(scope="module")
+def mf_project(built_warehouse, tmp_path_factory) -> dict:
+    """A directory mf can run in: the project's dbt_project.yml and profiles.yml, the build's semantic manifest.
+
+    mf reads <project>/target/semantic_manifest.json; a scratch directory keeps
+    the repository's target/ out of it. It queries a copy of the warehouse.
+    """
+    root = tmp_path_factory.mktemp("mf")
+    for name in ("dbt_project.yml", "profiles.yml"):
+        shutil.copyfile(project_dir() / name, root / name)
+    (root / "target").mkdir()
+    shutil.copyfile(built_warehouse.target_path / "semantic_manifest.json", root / "target" / "semantic_manifest.json")
+    release_dbt_duckdb_handle()
+    database = root / "wh.duckdb"
+    shutil.copyfile(built_warehouse.database, database)
+    return {"root": root, "database": database}
+
+
+def run_mf(mf_project: dict, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {**__import__("os").environ, "SALES_KPIS_DUCKDB_PATH": str(mf_project["database"]),
+                   "SALES_KPIS_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
+    environment.pop("DBT_PROFILES_DIR", None)
+    environment.pop("DBT_PROJECT_DIR", None)
+    return subprocess.run([mf_executable(), *arguments], cwd=mf_project["root"], env=environment,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_every_metric_has_an_expectation():
+    assert sorted(defined_metrics()) == sorted(EXPECTED)
+
+
+def test_headline_kpis_of_every_family_are_metrics():
+    required = {"leads", "sqls", "lead_to_sql_rate", "stage1_pipeline_arr", "stage2_pipeline_arr",
+                "stage1_opportunities", "stage2_opportunities", "win_rate", "new_business_arr", "avg_deal_size",
+                "net_new_arr", "nrr", "grr", "rep_attainment"}
+    assert required <= set(defined_metrics())
+
+
+def test_rates_are_ratio_metrics():
+    metrics = {metric["name"]: metric for metric in yaml.safe_load(SEMANTIC_YML.read_text())["metrics"]}
+    for name, (_, _, _, denominator, kind, _) in EXPECTED.items():
+        if denominator is not None:
+            assert metrics[name]["type"] == "ratio", name
+
+
+def test_mf_validate_configs_passes(mf_project):
+    done = run_mf(mf_project, "validate-configs")
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert "Successfully validated metrics against data warehouse" in output, output[-3000:]
+    assert "ERRORS: 0, FUTURE_ERRORS: 0, WARNINGS: 0" in output
+    import re
+
+    assert not re.search(r"ERRORS: [1-9]", output), output[-3000:]
+
+
+def read_mf(path: Path, grain: str) -> dict[str, dict[str, float]]:
+    """{metric: {period start 'YYYY-MM-DD': value}} from mf's CSV (empty cells dropped)."""
+    values: dict[str, dict[str, float]] = defaultdict(dict)
+    with path.open() as handle:
+        for row in csv.DictReader(handle):
+            period = row.pop(f"metric_time__{grain}")[:10]
+            for metric, value in row.items():
+                if value not in ("", None):
+                    values[metric][period] = float(value)
+    return values
+
+
+def period_start(day: str, grain: str) -> str:
+    year, month = int(day[:4]), int(day[5:7])
+    if grain == "month":
+        return f"{year:04d}-{month:02d}-01"
+    if grain == "quarter":
+        return f"{year:04d}-{(month - 1) // 3 * 3 + 1:02d}-01"
+    return f"{year:04d}-01-01"
+
+
+def expected_values(connection, metric: str, grain: str) -> dict[str, float]:
+    """The metric from the marts, per period start, at a grain (see the module doc)."""
+    mart, time_column, numerator, denominator, _, rollup = EXPECTED[metric]
+    month_filter = "where period_grain = 'month'" if mart in MONTH_GRAIN_MARTS else ""
+    if grain != "month" and rollup == "native":
+        rows = connection.execute(
+            f"select cast(period_start as varchar), sum({numerator}), {f'sum({denominator})' if denominator else 'null'} "
+            f"from main.{mart} where period_grain = ? group by period_start", [grain]
+        ).fetchall()
+    else:
+        months = connection.execute(
+            f"select cast({time_column} as varchar), sum({numerator}), {f'sum({denominator})' if denominator else 'null'} "
+            f"from main.{mart} {month_filter} group by {time_column}"
+        ).fetchall()
+        # Roll the months up to the grain: sums for flows, the last month for balances.
+        grouped: dict[str, list[tuple[str, float, float | None]]] = defaultdict(list)
+        for day, value, base in months:
+            grouped[period_start(day, grain)].append((day, value, base))
+        rows = []
+        for start, members in grouped.items():
+            if rollup == "last":
+                day, value, base = max(members)
+                rows.append((start, value, base))
+            else:
+                rows.append((start, sum(float(value or 0) for _, value, _ in members),
+                             sum(float(base or 0) for _, _, base in members) if denominator else None))
+    result = {}
+    for start, value, base in rows:
+        if denominator:
+            if base is None or float(base) == 0:
+                continue  # a rate over nothing is null, in the mart and in mf
+            result[start[:10]] = float(value or 0) / float(base)
+        elif value is not None:
+            result[start[:10]] = float(value)
+    return result
+
+
+def agree(kind: str, got: float, want: float) -> bool:
+    if kind == "count":
+        return got == want
+    if kind == "money":
+        return round(got, 2) == round(want, 2)
+    return math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def test_mf_query_equals_the_marts_for_every_metric_and_grain(mf_project):
+    metrics = defined_metrics()
+    # mf opens the warehouse read-write: query it before this test opens it.
+    results = {}
+    for grain in GRAINS:
+        out = mf_project["root"] / f"mf_{grain}.csv"
+        done = run_mf(mf_project, "query", "--metrics", ",".join(metrics), "--group-by", f"metric_time__{grain}",
+                      "--csv", str(out))
+        assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+        results[grain] = read_mf(out, grain)
+    with duckdb.connect(str(mf_project["database"]), read_only=True) as connection:
+        has_metadata = connection.execute(
+            "select count(*) from information_schema.tables where table_name = 'build_metadata'").fetchone()[0]
+        fiscal_start = connection.execute(
+            "select fiscal_year_start_month from main.build_metadata").fetchone()[0] if has_metadata else 1
+        assert fiscal_start == 1, "quarters and years compare with calendar ones only when the fiscal year starts in January"
+        compared, values, mismatches = 0, 0, []
+        for grain in GRAINS:
+            got = results[grain]
+            for metric in metrics:
+                kind = EXPECTED[metric][4]
+                want = expected_values(connection, metric, grain)
+                have = got.get(metric, {})
+                assert want, f"{metric} has no rows in its mart at {grain} grain"
+                periods = set(want) | {period for period, value in have.items() if value != 0}
+                for period in sorted(periods):
+                    values += 1
+                    if period not in want or period not in have or not agree(kind, have[period], want[period]):
+                        mismatches.append((metric, grain, period, have.get(period), want.get(period)))
+                compared += 1
+    by_metric = Counter((metric, grain) for metric, grain, *_ in mismatches)
+    assert not mismatches, (f"{len(mismatches)} mismatches by (metric, grain): {dict(by_metric)}; "
+                            f"first (metric, grain, period, mf, mart): {mismatches[:5]}")
+    print(f"mf query = marts: {compared} metric x grain pairs ({len(metrics)} metrics x {len(GRAINS)} grains), "
+          f"{values} period values")
