@@ -31,6 +31,9 @@ from conftest import AS_OF, build_ok, copy_raw, describe_run, query, run_build
 pytestmark = pytest.mark.slow
 
 DAY_BEFORE = (datetime.strptime(AS_OF, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
+# Models and seeds only: the data tests run in the session build (test_build.py);
+# here only the tables matter, and three full builds would triple the time.
+MODELS_ONLY = {"exclude": ["resource_type:test", "resource_type:unit_test"]}
 INCREMENTAL_FACT = "int_opportunity_stage_entries"
 
 
@@ -87,14 +90,14 @@ def incremental_and_full(generated_raw_dir: Path, tmp_path_factory: pytest.TempP
     ids = append_a_day(generated_raw_dir, next_day_raw)
 
     incremental = workdir / "incremental"
-    first = run_build(generated_raw_dir, incremental, as_of=DAY_BEFORE)
+    first = run_build(generated_raw_dir, incremental, as_of=DAY_BEFORE, **MODELS_ONLY)
     assert build_ok(first), describe_run(first)
     rows_before = query(incremental / "wh.duckdb", f"select count(*) from {table_relations(incremental / 'wh.duckdb')[INCREMENTAL_FACT]}")[0][0]
-    second = run_build(next_day_raw, incremental, as_of=AS_OF)
+    second = run_build(next_day_raw, incremental, as_of=AS_OF, **MODELS_ONLY)
     assert build_ok(second), describe_run(second)
 
     full = workdir / "full"
-    rebuilt = run_build(next_day_raw, full, as_of=AS_OF)
+    rebuilt = run_build(next_day_raw, full, as_of=AS_OF, **MODELS_ONLY)
     assert build_ok(rebuilt), describe_run(rebuilt)
     compiled = next((incremental / "target" / "compiled").rglob(f"{INCREMENTAL_FACT}.sql")).read_text()
     return incremental / "wh.duckdb", full / "wh.duckdb", ids, rows_before, compiled

@@ -1,17 +1,27 @@
 {#-
-    What a staging model selects from: the raw source when it exists, else
-    (optional tables only) an empty relation with the contract's columns and
-    types, so the KPIs that need the table come out empty instead of failing.
-    source() is always called so lineage shows the dependency.
+    What a model reads for a raw contract table. Canonical input (var
+    crm_source `canonical`, the default): the user's table (canonical_relation).
+    With a source adapter that provides the table (var crm_source
+    `salesforce` / `hubspot`, or var crm_unions): the adapter's model mapped
+    onto the contract's columns, stg_<source>__<table> (the union of them when
+    Salesforce and HubSpot connections are mixed). Decided at parse time from
+    vars, so lineage shows the adapter models and a canonical build never
+    refers to them (docs/decisions/0010-source-adapters.md).
 -#}
 {% macro raw_relation(table) %}
-    {%- set relation = source("crm", table) -%}
-    {%- if execute and not raw_table_exists(table) -%}
-        {%- set columns = [] -%}
-        {%- for column in raw_contract()[table].columns -%}
-            {%- do columns.append("cast(null as " ~ logical_type(column[1]) ~ ") as " ~ column[0]) -%}
-        {%- endfor -%}
-        {{- return("(select " ~ columns | join(", ") ~ " where 1 = 0)") -}}
+    {%- set providers = [] -%}
+    {%- for source_name in crm_adapter_sources() if table in adapter_provides(source_name) -%}
+        {%- do providers.append(source_name) -%}
+    {%- endfor -%}
+    {%- if providers | length == 0 -%}
+        {{- return(canonical_relation(table)) -}}
+    {%- elif providers | length == 1 -%}
+        {{- return(ref("stg_" ~ providers[0] ~ "__" ~ table)) -}}
     {%- endif -%}
-    {{- return(relation) -}}
+    {%- set columns = raw_contract()[table].columns | map(attribute=0) | join(", ") -%}
+    {%- set selects = [] -%}
+    {%- for source_name in providers -%}
+        {%- do selects.append("select " ~ columns ~ " from " ~ ref("stg_" ~ source_name ~ "__" ~ table)) -%}
+    {%- endfor -%}
+    {{- return("(" ~ selects | join(" union all ") ~ ")") -}}
 {% endmacro %}

@@ -1,12 +1,15 @@
 {#-
     on-run-start hook. Makes the raw tables available as `<raw_schema>.<table>`
-    relations, then checks the structural contract (every required table and
-    every contract column present) so a broken input stops the build with a
-    message naming the table and the columns, before any model runs.
+    relations (and, with a source adapter, the CRM's tables as
+    `<schema>.<table>`: register_adapter_tables), then checks the structural
+    contract (every required table and every contract column present) so a
+    broken input stops the build with a message naming the table and the
+    columns, before any model runs.
 -#}
 {% macro register_raw_tables() %}
     {%- if execute -%}
         {%- do adapter.dispatch("register_raw_tables", "sales_kpis")() -%}
+        {%- do register_adapter_tables() -%}
         {%- do check_raw_tables() -%}
     {%- endif -%}
     {{- return("select 1 as raw_tables_registered") -}}

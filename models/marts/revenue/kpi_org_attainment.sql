@@ -160,7 +160,6 @@ final as (
         cast(pct_period_elapsed as {{ type_double() }}) as pct_period_elapsed,
         {{ ratio(ratio('actual_value', 'target_value'), 'pct_period_elapsed') }} as pace,
         cast(target_value - actual_value as {{ type_amount() }}) as gap,
-        {{ as_of_date() }} as as_of_date,
         case
             when period_end < {{ as_of_date() }} then period_end
             else {{ as_of_date() }}

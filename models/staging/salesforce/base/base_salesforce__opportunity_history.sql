@@ -1,0 +1,60 @@
+{#-
+    Stage history rows, in one of two layouts (picked per connection from
+    the columns present):
+    - the OpportunityHistory object (has opportunity_id): one row per change
+      of stage, amount or close date, entered at created_date; the current
+      version of each row (_fivetran_active) that is not deleted;
+    - a Fivetran history-mode copy of Opportunity (has _fivetran_start): one
+      row per version of the opportunity, entered at _fivetran_start; every
+      version is kept (the old ones are the history), deleted ones dropped.
+-#}
+with source as (
+    {{ adapter_select('salesforce', 'opportunity_history', [
+        ['history_id', 'id', 'key'],
+        ['opportunity_id', 'opportunity_id', 'key'],
+        ['stage_name', 'stage_name', 'text'],
+        ['entered_at', 'created_date', 'timestamp'],
+        ['amount', 'amount', 'decimal'],
+        ['is_deleted', 'is_deleted', 'boolean'],
+        ['_fivetran_active', '_fivetran_active', 'boolean'],
+        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
+    ], shapes=[
+        ['opportunity_id', [
+            ['history_id', 'id', 'key'],
+            ['opportunity_id', 'opportunity_id', 'key'],
+            ['stage_name', 'stage_name', 'text'],
+            ['entered_at', 'created_date', 'timestamp'],
+            ['amount', 'amount', 'decimal'],
+            ['is_deleted', 'is_deleted', 'boolean'],
+            ['_fivetran_active', '_fivetran_active', 'boolean'],
+            ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
+        ]],
+        ['_fivetran_start', [
+            ['history_id', none, 'key'],
+            ['opportunity_id', 'id', 'key'],
+            ['stage_name', 'stage_name', 'text'],
+            ['entered_at', '_fivetran_start', 'timestamp'],
+            ['amount', 'amount', 'decimal'],
+            ['is_deleted', 'is_deleted', 'boolean'],
+            ['_fivetran_active', none, 'boolean'],
+            ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
+        ]],
+    ]) }}
+),
+
+current_rows as (
+    select
+        history_id,
+        opportunity_id,
+        stage_name,
+        entered_at,
+        amount,
+        source_relation
+    from source
+    where
+        {{ fivetran_is_current() }}
+        and not coalesce(is_deleted, false)
+        and stage_name is not null
+)
+
+select * from current_rows

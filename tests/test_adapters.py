@@ -1,0 +1,411 @@
+"""The Salesforce and HubSpot source adapters, end to end.
+
+One generated company (the session's `generated_raw_dir`) is rewritten in the
+shape Fivetran syncs each CRM (:mod:`sales_kpis.renditions`) and built with
+``crm_source: salesforce`` / ``hubspot``: every mart (``fct_*``, ``dim_*``,
+``kpi_*``) must equal, row for row, the mart built from the canonical data
+(`built_warehouse`). Then: two CRM connections unioned (``crm_unions``) at the
+staging level, the public Fivetran Salesforce sample's real column set, and the
+structural error naming missing adapter tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import AS_OF, build_ok, connect, describe_run, run_build
+
+from sales_kpis import renditions
+
+pytestmark = pytest.mark.slow
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "salesforce_fivetran_sample"
+MART_PREFIXES = ("fct_", "dim_", "kpi_")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def mart_tables(database: Path) -> list[str]:
+    """The marts layer: every fct_ / dim_ / kpi_ table of the warehouse's main schema."""
+    with connect(database) as connection:
+        rows = connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'main'").fetchall()
+    return sorted(name for (name,) in rows if name.startswith(MART_PREFIXES))
+
+
+def mart_frame(database: Path, name: str) -> pd.DataFrame:
+    with connect(database) as connection:
+        return connection.execute(f"select * from main.{name}").df()
+
+
+def translate_ids(frame: pd.DataFrame, id_maps: dict[str, dict[str, str]]) -> pd.DataFrame:
+    """Canonical ids replaced by the CRM's, also inside composite keys ("metric|*|P004|...")."""
+    lookup = {key: value for mapping in id_maps.values() for key, value in mapping.items()}
+    frame = frame.copy()
+    for column in frame.columns:
+        if not (pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column])):
+            continue
+        values = frame[column].dropna()
+        if values.empty or not all(isinstance(value, str) for value in values):
+            continue
+
+        def translate(value):
+            if not isinstance(value, str):
+                return value
+            if value in lookup:
+                return lookup[value]
+            if "|" in value:
+                return "|".join(lookup.get(part, part) for part in value.split("|"))
+            return value
+
+        frame[column] = frame[column].map(translate)
+    return frame
+
+
+def canonical_form(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in a fixed order; floats rounded to 1e-9 (rates), so row order never depends on float noise."""
+    frame = frame.copy()
+    for column in frame.columns:
+        if pd.api.types.is_float_dtype(frame[column]):
+            frame[column] = frame[column].round(9)
+    columns = list(frame.columns)
+    return frame.sort_values(columns, na_position="last", kind="stable").reset_index(drop=True)
+
+
+def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = None) -> tuple[int, int]:
+    """Assert every mart of other_db equals canonical_db's (ids translated); returns (marts, rows) compared."""
+    names = mart_tables(canonical_db)
+    assert names == mart_tables(other_db), "the two warehouses do not have the same marts"
+    assert names, "no mart to compare"
+    problems, rows = [], 0
+    for name in names:
+        expected = mart_frame(canonical_db, name)
+        actual = mart_frame(other_db, name)
+        if id_maps:
+            expected = translate_ids(expected, id_maps)
+        if list(expected.columns) != list(actual.columns):
+            problems.append(f"{name}: columns {list(actual.columns)} != {list(expected.columns)}")
+            continue
+        expected, actual = canonical_form(expected), canonical_form(actual)
+        rows += len(expected)
+        if len(expected) != len(actual):
+            problems.append(f"{name}: {len(actual)} rows, canonical has {len(expected)}")
+            continue
+        for column in expected.columns:
+            left, right = expected[column], actual[column]
+            if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
+                same = np.isclose(left.astype(float), right.astype(float), rtol=1e-9, atol=1e-9, equal_nan=True)
+            else:
+                same = (left == right) | (left.isna() & right.isna())
+            if not bool(np.all(same)):
+                first = int(np.flatnonzero(~np.asarray(same))[0])
+                problems.append(f"{name}.{column}: row {first}: {right.iloc[first]!r} != canonical {left.iloc[first]!r}")
+                break
+    assert not problems, "marts differ from the canonical build:\n  " + "\n  ".join(problems)
+    return len(names), rows
+
+
+def adapter_build(raw_dir: Path, workdir: Path, variables: dict, select: list[str] | None = None):
+    return run_build(raw_dir, workdir, variables=variables, select=select or [])
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def salesforce_rendition(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> renditions.Rendition:
+    return renditions.to_salesforce(generated_raw_dir, tmp_path_factory.mktemp("salesforce") / "raw")
+
+
+@pytest.fixture(scope="module")
+def hubspot_rendition(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> renditions.Rendition:
+    return renditions.to_hubspot(generated_raw_dir, tmp_path_factory.mktemp("hubspot") / "raw")
+
+
+@pytest.fixture(scope="module")
+def salesforce_warehouse(salesforce_rendition, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("salesforce_warehouse")
+    run = adapter_build(salesforce_rendition.out_dir, workdir, {"crm_source": "salesforce"})
+    assert build_ok(run), describe_run(run)
+    return workdir / "wh.duckdb"
+
+
+@pytest.fixture(scope="module")
+def hubspot_warehouse(hubspot_rendition, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("hubspot_warehouse")
+    run = adapter_build(hubspot_rendition.out_dir, workdir, {"crm_source": "hubspot"})
+    assert build_ok(run), describe_run(run)
+    return workdir / "wh.duckdb"
+
+
+# --------------------------------------------------------------------------- renditions
+
+
+def columns_of(path: Path) -> list[str]:
+    with duckdb.connect() as connection:
+        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+        return [row[0] for row in connection.execute(f"describe select * from {reader}('{path}')").fetchall()]
+
+
+def scalar(path: Path, sql: str):
+    with duckdb.connect() as connection:
+        reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
+        connection.execute(f"create view t as select * from {reader}('{path}')")
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_salesforce_rendition_exercises_the_connector_habits(salesforce_rendition):
+    out = salesforce_rendition.out_dir
+    # Salesforce's own (camelCase) names beside Fivetran's snake_case, a camelCase file name, a CSV table
+    assert {"ConvertedOpportunityId", "MQL_Date__c", "IsDeleted", "_fivetran_active"} <= set(columns_of(out / "lead.parquet"))
+    assert "Product2Id" in columns_of(out / "OpportunityLineItem.parquet")
+    assert {"converted_opportunity_id"} & set(columns_of(out / "lead.parquet")) == set()
+    assert "sdr_c" in columns_of(out / "opportunity.parquet")
+    assert (out / "account.csv").exists()
+    # rows the adapter must drop or not count
+    assert scalar(out / "opportunity.parquet", "select count(*) from t where not _fivetran_active") > 0
+    assert scalar(out / "lead.parquet", "select count(*) from t where not _fivetran_active") > 0
+    assert scalar(out / "account.csv", "select count(*) from t where cast(is_deleted as boolean)") > 0
+    assert scalar(out / "user.parquet", "select count(*) from t where _fivetran_deleted") > 0
+    assert scalar(out / "OpportunityLineItem.parquet", "select count(*) from t where IsDeleted") > 0
+    assert scalar(out / "opportunity_history.parquet", "select count(*) from t where not _fivetran_active") > 0
+    # amount changes inside a stage: OpportunityHistory rows that enter no stage
+    assert scalar(out / "opportunity_history.parquet", "select count(*) from t where Amount = 999") > 0
+    # what Salesforce has no object for stays canonical; products and rates come from Salesforce objects
+    for name in ("subscriptions", "quotas", "targets"):
+        assert (out / f"{name}.parquet").exists()
+    assert not (out / "products.parquet").exists() and (out / "product_2.parquet").exists()
+    assert not (out / "exchange_rates.parquet").exists() and (out / "dated_conversion_rate.parquet").exists()
+
+
+def test_hubspot_rendition_exercises_the_connector_habits(hubspot_rendition):
+    out = hubspot_rendition.out_dir
+    assert scalar(out / "contact.parquet", "select typeof(id) from t limit 1") == "BIGINT"
+    assert scalar(out / "company.parquet", "select count(*) from t where is_deleted") > 0
+    assert scalar(out / "owner.parquet", "select count(*) from t where _fivetran_deleted") > 0
+    assert scalar(out / "deal_company.parquet", "select count(*) from t where type_id <> 5") > 0
+    assert scalar(out / "deal_stage.parquet", "select count(*) from t where source = 'AUTOMATION_PLATFORM'") > 0
+    assert scalar(out / "deal_stage.parquet", "select count(*) from t where not _fivetran_active") > 0
+    assert scalar(out / "contact_property_history.parquet", "select count(*) from t where value = 'UNQUALIFIED'") > 0
+    assert scalar(out / "line_item.parquet", "select count(*) from t where is_deleted") > 0
+    assert scalar(out / "deal_pipeline_stage.parquet", "select count(*) from t where _fivetran_deleted") > 0
+    # HR attributes HubSpot does not hold: a canonical users table keyed by owner id
+    users = pd.read_parquet(out / "users.parquet")
+    assert set(users["user_id"]) <= set(hubspot_rendition.id_maps["users"].values())
+    assert users["full_name"].isna().all()
+
+
+def test_rendition_refuses_what_the_crm_cannot_hold(tmp_path: Path, generated_raw_dir: Path):
+    raw = tmp_path / "raw"
+    shutil.copytree(generated_raw_dir, raw)
+    leads = pd.read_parquet(raw / "leads.parquet")
+    unconverted = leads["converted_at"].isna()
+    leads.loc[leads.index[unconverted][0], "converted_account_id"] = "A-anything"
+    leads.to_parquet(raw / "leads.parquet", index=False)
+    with pytest.raises(renditions.NotRepresentable, match="converted_account_id but no converted_at"):
+        renditions.to_hubspot(raw, tmp_path / "hubspot")
+
+
+# --------------------------------------------------------------------------- the marts equal the canonical marts
+
+
+def test_salesforce_marts_equal_the_canonical_marts(built_warehouse, salesforce_warehouse, record_property):
+    marts, rows = compare_marts(built_warehouse.database, salesforce_warehouse)
+    record_property("salesforce_marts_compared", marts)
+    record_property("salesforce_rows_compared", rows)
+    print(f"\nSalesforce rendition: {marts} marts, {rows} rows equal to the canonical build")
+
+
+def test_hubspot_marts_equal_the_canonical_marts(built_warehouse, hubspot_warehouse, hubspot_rendition,
+                                                  record_property):
+    marts, rows = compare_marts(built_warehouse.database, hubspot_warehouse, hubspot_rendition.id_maps)
+    record_property("hubspot_marts_compared", marts)
+    record_property("hubspot_rows_compared", rows)
+    print(f"\nHubSpot rendition: {marts} marts, {rows} rows equal to the canonical build (ids translated)")
+
+
+def test_the_comparison_would_catch_a_difference(built_warehouse, salesforce_warehouse, tmp_path: Path):
+    """compare_marts is not vacuous: one changed cent in one mart fails it."""
+    copy = tmp_path / "changed.duckdb"
+    shutil.copy(salesforce_warehouse, copy)
+    with duckdb.connect(str(copy)) as connection:
+        connection.execute("update main.fct_opportunities set arr_amount = arr_amount + 0.01 "
+                           "where opportunity_id = (select min(opportunity_id) from main.fct_opportunities "
+                           "where arr_amount > 0)")
+    with pytest.raises(AssertionError, match="fct_opportunities.arr_amount"):
+        compare_marts(built_warehouse.database, copy)
+
+
+# --------------------------------------------------------------------------- two connections unioned
+
+
+def prefixed(frame: pd.DataFrame, prefix: str, columns: list[str]) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in columns:
+        frame[column] = frame[column].map(lambda value: f"{prefix}:{value}" if isinstance(value, str) else value)
+    return frame
+
+
+def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path, tmp_path: Path):
+    """The same company synced twice (Salesforce "eu", HubSpot "us"): every staged record twice, keys prefixed."""
+    eu = renditions.to_salesforce(generated_raw_dir, tmp_path / "eu")
+    us = renditions.to_hubspot(generated_raw_dir, tmp_path / "us")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    canonical = renditions.read_canonical(generated_raw_dir)
+    hs = {entity: mapping for entity, mapping in us.id_maps.items()}
+
+    def hubspot_keys(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+        frame = frame.copy()
+        for column, entity in columns.items():
+            frame[column] = frame[column].map(hs[entity])
+        return frame
+
+    subscriptions = pd.concat([
+        prefixed(canonical["subscriptions"], "eu", ["subscription_id", "account_id", "product_id"]),
+        prefixed(hubspot_keys(canonical["subscriptions"], {"account_id": "accounts", "product_id": "products"}),
+                 "us", ["subscription_id", "account_id", "product_id"]),
+    ])
+    quotas = pd.concat([
+        prefixed(canonical["quotas"], "eu", ["user_id"]),
+        prefixed(hubspot_keys(canonical["quotas"], {"user_id": "users"}), "us", ["user_id"]),
+    ])
+    products = pd.concat([
+        prefixed(canonical["products"], "eu", ["product_id"]),
+        prefixed(hubspot_keys(canonical["products"], {"product_id": "products"}), "us", ["product_id"]),
+    ])
+    users = prefixed(pd.read_parquet(us.out_dir / "users.parquet"), "us", ["user_id", "manager_id"])
+    for name, frame in {"subscriptions": subscriptions, "quotas": quotas, "products": products, "users": users,
+                        "targets": prefixed(canonical["targets"], "eu", ["product_id"]),
+                        "exchange_rates": canonical["exchange_rates"]}.items():
+        frame.to_parquet(raw / f"{name}.parquet", index=False)
+
+    unions = [
+        {"source": "salesforce", "schema": "sf_eu", "name": "eu", "raw_dir": str(eu.out_dir)},
+        {"source": "hubspot", "schema": "hs_us", "name": "us", "raw_dir": str(us.out_dir)},
+    ]
+    workdir = tmp_path / "warehouse"
+    run = adapter_build(raw, workdir, {"crm_unions": unions}, select=["path:models/staging", "+path:models/marts/core"])
+    assert build_ok(run), describe_run(run)
+    database = workdir / "wh.duckdb"
+    with connect(database) as connection:
+        def rows(sql: str):
+            return connection.execute(sql).fetchall()
+
+        leads = canonical["leads"]
+        live_leads = int((~leads["is_deleted"].astype("boolean").fillna(False)).sum())
+        assert rows("select count(*) from main_staging.stg_crm__leads") == [(2 * live_leads,)]
+        for model, key, count in [("stg_salesforce__leads", "lead_id", len(leads)),
+                                  ("stg_hubspot__leads", "lead_id", len(leads)),
+                                  ("stg_salesforce__opportunities", "opportunity_id", len(canonical["opportunities"])),
+                                  ("stg_hubspot__opportunities", "opportunity_id", len(canonical["opportunities"]))]:
+            relation = "eu" if "salesforce" in model else "us"
+            assert rows(f"select source_relation, count(*), count(*) filter (where {key} like '{relation}:%') "
+                        f"from main_staging.{model} group by 1") == [(relation, count, count)], model
+        # the same company twice: twice the ARR, in the reporting currency, once per connection
+        per_connection = rows("select substr(opportunity_id, 1, 2), count(*), sum(arr_amount) "
+                              "from main.fct_opportunities group by 1 order by 1")
+        assert [key for key, _, _ in per_connection] == ["eu", "us"]
+        assert per_connection[0][1:] == per_connection[1][1:]
+        users_file_only = rows("select count(*) from main_staging.stg_salesforce__users where user_id like 'us:%'")
+        assert users_file_only == [(0,)], "a HubSpot user of the users file leaked into the Salesforce connection"
+
+
+# --------------------------------------------------------------------------- the public Fivetran Salesforce sample
+
+
+SAMPLE_TABLES = ["account", "opportunity", "opportunity_history", "lead", "user", "user_role",
+                 "opportunity_line_item", "product_2", "contact", "event", "task", "order"]
+
+
+def sample_stages(sample: Path) -> pd.DataFrame:
+    """A stages config with the sample's (hashed) stage names, closed / won as the sample flags them."""
+    frames = [pd.read_csv(sample / f"sf_{name}_data.csv", dtype=str) for name in ("opportunity", "opportunity_history")]
+    rows = pd.concat([frame[["stage_name", "is_closed", "is_won"]] for frame in frames]).dropna(subset=["stage_name"])
+    flags = rows.assign(is_closed=rows["is_closed"].str.lower() == "true", is_won=rows["is_won"].str.lower() == "true")
+    flags = flags.groupby("stage_name")[["is_closed", "is_won"]].max().reset_index().sort_values("stage_name")
+    open_stages = flags[~flags["is_closed"]]["stage_name"].tolist()
+    numbers = {name: index for index, name in enumerate(open_stages, start=1)}
+    won = len(open_stages) + 1
+    flags["stage_number"] = [numbers.get(name, won if is_won else None)
+                             for name, is_won in zip(flags["stage_name"], flags["is_won"])]
+    flags["stage_number"] = flags["stage_number"].astype("Int64")
+    flags["forecast_probability"] = np.where(flags["is_won"], 1.0, np.where(flags["is_closed"], 0.0, 0.5))
+    return flags[["stage_name", "stage_number", "is_closed", "is_won", "forecast_probability"]]
+
+
+def write_minimal_canonical(raw: Path) -> None:
+    """The canonical tables Salesforce has no object for, as a user would start: headers, no rows."""
+    (raw / "subscriptions.csv").write_text("subscription_id,account_id,product_id,starts_on,ends_on,arr,currency\n")
+    (raw / "quotas.csv").write_text("user_id,period_start,period_end,quota_amount\n")
+    (raw / "targets.csv").write_text("period_start,period_end,metric,segment,product_id,target_value\n")
+
+
+@pytest.mark.skipif(not SAMPLE_DIR.is_dir(), reason=f"Fivetran Salesforce sample not found in {SAMPLE_DIR}")
+def test_the_public_fivetran_salesforce_sample_builds(tmp_path: Path):
+    """The real Fivetran column set builds: as synced (almost every record is soft-deleted), and an undeleted copy
+    (same columns, is_deleted false) unioned beside it, so rows flow through every model."""
+    raw, as_synced, undeleted = tmp_path / "raw", tmp_path / "as_synced", tmp_path / "undeleted"
+    for directory in (raw, as_synced, undeleted):
+        directory.mkdir()
+    for name in SAMPLE_TABLES:
+        source = SAMPLE_DIR / f"sf_{name}_data.csv"
+        if not source.exists():
+            continue
+        shutil.copy(source, as_synced / f"{name}.csv")
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+        if "is_deleted" in frame.columns:
+            frame["is_deleted"] = "false"
+        frame.to_csv(undeleted / f"{name}.csv", index=False)
+    write_minimal_canonical(raw)
+    sample_stages(SAMPLE_DIR).to_csv(raw / "stages.csv", index=False)
+    # the sample's Type picklist values are hashed: map them as a user maps their own
+    types = pd.read_csv(SAMPLE_DIR / "sf_opportunity_data.csv", dtype=str)["type"].dropna().unique()
+    variables = {
+        "crm_unions": [
+            {"source": "salesforce", "schema": "sf_sample", "name": "sample", "raw_dir": str(as_synced)},
+            {"source": "salesforce", "schema": "sf_undeleted", "name": "undeleted", "raw_dir": str(undeleted)},
+        ],
+        "salesforce_opportunity_type_map": {value: "new_business" for value in types},
+    }
+    workdir = tmp_path / "warehouse"
+    run = run_build(raw, workdir, as_of="2019-12-31", variables=variables)
+    assert build_ok(run), describe_run(run)
+    with connect(workdir / "wh.duckdb") as connection:
+        def count(sql: str) -> int:
+            return connection.execute(sql).fetchone()[0]
+
+        opportunities = pd.read_csv(SAMPLE_DIR / "sf_opportunity_data.csv", dtype=str)
+        current = opportunities[opportunities["_fivetran_active"].str.lower() != "false"]
+        live = current[current["is_deleted"].str.lower() != "true"]
+        assert count("select count(*) from main.fct_opportunities where opportunity_id like 'sample:%'") == len(live)
+        assert count("select count(*) from main.fct_opportunities where opportunity_id like 'undeleted:%'") == len(current)
+        assert len(current) > 0
+        users = pd.read_csv(SAMPLE_DIR / "sf_user_data.csv", dtype=str)
+        kept = users[(users["_fivetran_active"].str.lower() != "false") & (users["_fivetran_deleted"].str.lower() != "true")]
+        assert count("select count(*) from main_staging.stg_crm__users where user_id like 'sample:%'") == len(kept)
+        assert count("select count(*) from main_staging.stg_crm__opportunity_stage_history "
+                     "where opportunity_id like 'undeleted:%'") > 0
+
+
+# --------------------------------------------------------------------------- structural errors
+
+
+def test_missing_adapter_and_canonical_tables_are_named(salesforce_rendition, tmp_path: Path):
+    raw = tmp_path / "raw"
+    shutil.copytree(salesforce_rendition.out_dir, raw)
+    (raw / "lead.parquet").unlink()
+    (raw / "quotas.parquet").unlink()
+    run = adapter_build(raw, tmp_path / "warehouse", {"crm_source": "salesforce"})
+    assert not build_ok(run)
+    message = describe_run(run)
+    assert "salesforce table 'lead' is missing" in message, message
+    assert "raw table 'quotas' is missing" in message, message
+    # the contract tables Salesforce provides are not asked for
+    assert "raw table 'leads'" not in message and "raw table 'users'" not in message, message
