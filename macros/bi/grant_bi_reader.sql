@@ -23,6 +23,5 @@
     {%- if found.rows | length == 0 -%}
         {{- return('') -}}
     {%- endif -%}
-    grant usage on schema {{ adapter.quote(this.schema) }} to {{ adapter.quote(role) }};
     grant select on {{ this }} to {{ adapter.quote(role) }}
 {% endmacro %}
