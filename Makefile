@@ -75,7 +75,7 @@ test-build: $(STAMP)
 	@rm -rf $(SCRATCH)/test-raw $(SCRATCH)/test.duckdb $(SCRATCH)/test.duckdb.wal
 	$(BIN)/sales-kpis generate --out $(SCRATCH)/test-raw --seed $(TEST_SEED) --leads $(TEST_LEADS)
 	$(BIN)/sales-kpis validate --raw-dir $(SCRATCH)/test-raw
-	$(BIN)/sales-kpis build --raw-dir $(SCRATCH)/test-raw --database $(SCRATCH)/test.duckdb --as-of $(AS_OF)
+	$(BIN)/sales-kpis build --raw-dir $(SCRATCH)/test-raw --database $(SCRATCH)/test.duckdb --as-of $(AS_OF) --unit-tests
 
 pytest: $(STAMP) chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -85,7 +85,7 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
 
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
-               full_refresh: bool = False, verbose: bool = False) -> bool:
+               full_refresh: bool = False, verbose: bool = False, unit_tests: bool = False) -> bool:
     from sales_kpis.dbt_runner import DbtOptions, failing_rows
     from sales_kpis.publish import PublishError, build_and_publish
 
@@ -98,6 +98,7 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         select=list(select),
         threads=threads,
         full_refresh=full_refresh,
+        unit_tests=unit_tests,
     )
     finished = {"count": 0}
     with console.status("dbt build: starting") as status:
@@ -152,14 +153,17 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--threads", type=int, default=None)
 @click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
 @click.option("--verbose", is_flag=True, help="Show dbt's own log.")
-def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh, verbose) -> None:
+@click.option("--unit-tests/--no-unit-tests", default=False, show_default=True,
+              help="Also run dbt's unit tests (static inputs: for development and CI, not every production build).")
+def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_refresh, verbose, unit_tests) -> None:
     """Run `dbt build` (models and tests) and publish the warehouse; exit 1 naming the failing nodes.
 
     On DuckDB the build goes to a staging file beside --database, which is
     swapped in atomically only when every model and test passed: readers never
     see a half-built warehouse, and a failed build leaves the last good one.
     """
-    ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose)
+    ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose,
+                    unit_tests)
     sys.exit(0 if ok else 1)
 
 
@@ -249,7 +253,9 @@ def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> 
 @click.option("--select", multiple=True, help="dbt selection (repeatable; default: everything).")
 @click.option("--as-of", "as_of", default=DEMO_END_DATE, show_default=True)
 @click.option("--warm-parse", is_flag=True, help="Parse the project once first (untimed): time the build with dbt's partial parsing.")
-def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse) -> None:
+@click.option("--unit-tests", is_flag=True, help="Include dbt's unit tests (left out by default, as in a production build).")
+def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse,
+          unit_tests) -> None:
     """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
     from sales_kpis.bench import SCALES, BenchOptions, run_benchmark
     from sales_kpis.project import project_dir
@@ -259,7 +265,8 @@ def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache
     options = BenchOptions(leads=leads, seed=seed, threads=threads, memory_limit=memory_limit,
                            dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
                            cache_dir=cache_dir or project_dir() / "bench" / "cache",
-                           select=list(select), as_of=as_of, warm_parse=warm_parse)
+                           select=list(select), as_of=as_of, warm_parse=warm_parse,
+                           unit_tests=unit_tests)
     report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
     click.echo(Path(report["paths"]["markdown"]).read_text())
     console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
