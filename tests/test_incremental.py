@@ -35,6 +35,7 @@ DAY_BEFORE = (datetime.strptime(AS_OF, "%Y-%m-%d") - timedelta(days=1)).strftime
 # here only the tables matter, and three full builds would triple the time.
 MODELS_ONLY = {"exclude": ["resource_type:test", "resource_type:unit_test"]}
 INCREMENTAL_FACT = "int_opportunity_stage_entries"
+INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads")
 
 
 def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
@@ -75,7 +76,32 @@ def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
                                                  "entered_at": created, "amount": None}])], ignore_index=True)
     opportunities.to_parquet(destination / "opportunities.parquet", index=False)
     history.to_parquet(destination / "opportunity_stage_history.parquet", index=False)
-    return {"moved": moved, "deleted": deleted, "new": "O99999999"}
+
+    # Leads: an old lead qualified on D (its only change is the new step), an
+    # old lead soft-deleted on D (no timestamp says so), a new lead on D, and
+    # an account re-segmented (no timestamp either): the leads of its deals
+    # must follow through the comparison with fct_opportunities.
+    leads = pd.read_parquet(destination / "leads.parquet")
+    accounts = pd.read_parquet(destination / "accounts.parquet")
+    quiet = leads[(leads["created_at"] < day - pd.Timedelta(days=60)) & leads["sql_at"].isna()
+                  & leads["disqualified_at"].isna() & leads["converted_at"].isna()
+                  & ~leads["is_deleted"].fillna(False)]
+    qualified, lead_deleted = quiet.iloc[0]["lead_id"], quiet.iloc[1]["lead_id"]
+    leads.loc[leads["lead_id"] == qualified, "sql_at"] = day + pd.Timedelta(hours=10)
+    leads.loc[leads["lead_id"] == lead_deleted, "is_deleted"] = True
+    new_lead = dict(quiet.iloc[2].to_dict(), lead_id="L99999999", created_at=day + pd.Timedelta(hours=8),
+                    mql_at=None, sql_at=None, disqualified_at=None, converted_at=None,
+                    converted_account_id=None, converted_opportunity_id=None, is_deleted=False)
+    leads = pd.concat([leads, pd.DataFrame([new_lead])], ignore_index=True)
+    linked = opportunities[opportunities["lead_id"].notna() & (opportunities["created_at"] < day - pd.Timedelta(days=60))
+                           & (opportunities["updated_at"] < day - pd.Timedelta(days=30))]
+    resegmented = linked.iloc[0]["account_id"]
+    current = accounts.loc[accounts["account_id"] == resegmented, "segment"].iloc[0]
+    accounts.loc[accounts["account_id"] == resegmented, "segment"] = "SMB" if current != "SMB" else "Enterprise"
+    leads.to_parquet(destination / "leads.parquet", index=False)
+    accounts.to_parquet(destination / "accounts.parquet", index=False)
+    return {"moved": moved, "deleted": deleted, "new": "O99999999", "qualified": qualified,
+            "lead_deleted": lead_deleted, "new_lead": "L99999999", "resegmented_lead": linked.iloc[0]["lead_id"]}
 
 
 def table_relations(database: Path) -> dict[str, str]:
@@ -99,20 +125,21 @@ def incremental_and_full(generated_raw_dir: Path, tmp_path_factory: pytest.TempP
     full = workdir / "full"
     rebuilt = run_build(next_day_raw, full, as_of=AS_OF, **MODELS_ONLY)
     assert build_ok(rebuilt), describe_run(rebuilt)
-    compiled = next((incremental / "target" / "compiled").rglob(f"{INCREMENTAL_FACT}.sql")).read_text()
+    compiled = {fact: next((incremental / "target" / "compiled").rglob(f"{fact}.sql")).read_text()
+                for fact in INCREMENTAL_FACTS}
     return incremental / "wh.duckdb", full / "wh.duckdb", ids, rows_before, compiled
 
 
 def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
     incremental_db, full_db, _, _, _ = incremental_and_full
     incremental_tables, full_tables = table_relations(incremental_db), table_relations(full_db)
-    compared = [name for name in full_tables if name.startswith(("kpi_", "fct_", "dim_")) or name == INCREMENTAL_FACT]
-    assert INCREMENTAL_FACT in compared and "fct_opportunities" in compared
+    compared = [name for name in full_tables if name.startswith(("kpi_", "fct_", "dim_")) or name in INCREMENTAL_FACTS]
+    assert set(INCREMENTAL_FACTS) <= set(compared) and "fct_opportunities" in compared
     problems = []
     for name in sorted(compared):
         # The watermark says which build wrote a row: rows an incremental run did
         # not touch keep the earlier date by design; every other column must match.
-        columns = "* exclude (built_as_of_date)" if name == INCREMENTAL_FACT else "*"
+        columns = "* exclude (built_as_of_date)" if name in INCREMENTAL_FACTS else "*"
         incremental_rows = Counter(query(incremental_db, f"select {columns} from {incremental_tables[name]}"))
         full_rows = Counter(query(full_db, f"select {columns} from {full_tables[name]}"))
         if incremental_rows != full_rows:
@@ -124,7 +151,7 @@ def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
 def test_the_day_changed_what_it_should(incremental_and_full) -> None:
     """The scenario bites: the late stage change, the delete and the new deal are in the incremental fact."""
     incremental_db, _, ids, rows_before, compiled = incremental_and_full
-    assert "updated_at >= cast(" in compiled, "the second build did not take the incremental path"
+    assert "updated_at >= cast(" in compiled[INCREMENTAL_FACT], "the second build did not take the incremental path"
     fact = table_relations(incremental_db)[INCREMENTAL_FACT]
     rows = query(incremental_db, f"select opportunity_id, stage_name, built_as_of_date from {fact} "
                                  "where opportunity_id in (?, ?, ?)", [ids["moved"], ids["deleted"], ids["new"]])
@@ -135,3 +162,19 @@ def test_the_day_changed_what_it_should(incremental_and_full) -> None:
     assert {str(built)[:10] for _, _, built in rows} == {AS_OF}  # rewritten by the incremental run
     rows_after = query(incremental_db, f"select count(*) from {fact}")[0][0]
     assert rows_before > 0 and rows_after > 0
+
+
+def test_the_day_changed_the_leads_it_should(incremental_and_full) -> None:
+    """The lead fact took the incremental path and rewrote exactly the touched leads, not all of them."""
+    incremental_db, _, ids, _, compiled = incremental_and_full
+    assert "stale_leads" in compiled["fct_leads"], "fct_leads did not take the incremental path"
+    fact = table_relations(incremental_db)["fct_leads"]
+    rows = dict(query(incremental_db, f"select lead_id, cast(built_as_of_date as varchar) from {fact} "
+                                      "where lead_id in (?, ?, ?, ?)",
+                      [ids["qualified"], ids["lead_deleted"], ids["new_lead"], ids["resegmented_lead"]]))
+    assert ids["lead_deleted"] not in rows, "the deleted lead is still in fct_leads"
+    for key in ("qualified", "new_lead", "resegmented_lead"):
+        assert rows.get(ids[key]) == AS_OF, f"{key} lead {ids[key]} was not recomputed: {rows.get(ids[key])}"
+    by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))
+    assert by_date.get(DAY_BEFORE, 0) > 10 * by_date.get(AS_OF, 0), \
+        f"the incremental run rewrote too many leads: {by_date}"
