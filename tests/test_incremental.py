@@ -35,7 +35,7 @@ DAY_BEFORE = (datetime.strptime(AS_OF, "%Y-%m-%d") - timedelta(days=1)).strftime
 # here only the tables matter, and three full builds would triple the time.
 MODELS_ONLY = {"exclude": ["resource_type:test", "resource_type:unit_test"]}
 INCREMENTAL_FACT = "int_opportunity_stage_entries"
-INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads")
+INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads", "int_account_product_arr_monthly")
 
 
 def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
@@ -100,6 +100,18 @@ def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
     accounts.loc[accounts["account_id"] == resegmented, "segment"] = "SMB" if current != "SMB" else "Enterprise"
     leads.to_parquet(destination / "leads.parquet", index=False)
     accounts.to_parquet(destination / "accounts.parquet", index=False)
+
+    # Subscriptions: one starting on D (D is a month end, so the incremental
+    # run adds that month end for every account) and one ending on D.
+    subscriptions = pd.read_parquet(destination / "subscriptions.parquet")
+    running = subscriptions[subscriptions["ends_on"].isna()
+                            & (pd.to_datetime(subscriptions["starts_on"]) < day - pd.Timedelta(days=90))]
+    ended = running.iloc[0]["subscription_id"]
+    subscriptions.loc[subscriptions["subscription_id"] == ended, "ends_on"] = day.date()
+    started = dict(running.iloc[1].to_dict(), subscription_id="S99999999", starts_on=day.date(), ends_on=None,
+                   account_id=resegmented)
+    subscriptions = pd.concat([subscriptions, pd.DataFrame([started])], ignore_index=True)
+    subscriptions.to_parquet(destination / "subscriptions.parquet", index=False)
     return {"moved": moved, "deleted": deleted, "new": "O99999999", "qualified": qualified,
             "lead_deleted": lead_deleted, "new_lead": "L99999999", "resegmented_lead": linked.iloc[0]["lead_id"]}
 
@@ -178,3 +190,14 @@ def test_the_day_changed_the_leads_it_should(incremental_and_full) -> None:
     by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))
     assert by_date.get(DAY_BEFORE, 0) > 10 * by_date.get(AS_OF, 0), \
         f"the incremental run rewrote too many leads: {by_date}"
+
+
+def test_the_day_changed_the_account_months_it_should(incremental_and_full) -> None:
+    """The ARR fact took the incremental path: earlier month ends kept, the new month end written."""
+    incremental_db, _, _, _, compiled = incremental_and_full
+    assert "month_start >= cast(" in compiled["int_account_product_arr_monthly"], \
+        "int_account_product_arr_monthly did not take the incremental path"
+    fact = table_relations(incremental_db)["int_account_product_arr_monthly"]
+    by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))
+    assert by_date.get(DAY_BEFORE, 0) > 0 and by_date.get(AS_OF, 0) > 0, by_date
+    assert query(incremental_db, f"select max(month_end) from {fact}")[0][0].isoformat() == AS_OF

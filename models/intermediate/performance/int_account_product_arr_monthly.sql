@@ -1,5 +1,3 @@
-{{ config(materialized="table") }}
-
 {#-
     ARR at account x product grain at every month end on or before the as-of
     date, with the month's movement (spec section 4, applied per product):
@@ -16,7 +14,36 @@
     have rows (zero to zero is no movement). Same rules, rounding and columns
     as issue 4's int_account_product_arr_movements, so either can replace the
     other.
+
+    Incremental (docs/decisions/0006-incremental.md): a run whose as-of date
+    is at most var incremental_max_gap_days after the stored one
+    (built_as_of_date) recomputes the month ends from the month of the
+    look-back start (stored as-of date minus var incremental_lookback_days)
+    on, for every account (unique key month_start): subscriptions starting
+    or ending since then, and a month end crossed, are there. Earlier month
+    ends are kept: the contract gives subscriptions no updated_at, so a
+    subscription back-dated before the look-back, or a restated exchange
+    rate, needs a --full-refresh (documented). The account segment, which
+    can change without a timestamp, is brought up to date on every row by a
+    post-hook.
 -#}
+{{
+    config(
+        materialized=incremental_materialization(),
+        unique_key="month_start",
+        incremental_strategy="delete+insert",
+        on_schema_change="fail",
+        post_hook="{{ refresh_account_segment(ref('dim_accounts')) }}",
+    )
+}}
+{%- set lookback_start = incremental_lookback_start() %}
+{%- if lookback_start is not none %}
+    {%- set first_month = modules.datetime.datetime.strptime(lookback_start[:7] ~ "-01", "%Y-%m-%d") %}
+    {%- set previous_month = (first_month - modules.datetime.timedelta(days=1)).replace(day=1) %}
+    {%- set first_month_start = "cast('" ~ first_month.strftime("%Y-%m-%d") ~ "' as date)" %}
+    {%- set previous_month_start = "cast('" ~ previous_month.strftime("%Y-%m-%d") ~ "' as date)" %}
+{%- endif %}
+
 with subscriptions as (
     select * from {{ ref('stg_crm__subscriptions') }}
     where starts_on <= {{ as_of_date() }}
@@ -34,12 +61,18 @@ fx as (
     select * from {{ ref('int_exchange_rate_ranges') }}
 ),
 
+-- On an incremental run, the months from the one before the first
+-- recomputed month (its ARR is the first month's starting ARR).
 months as (
     select distinct
         month_start,
         month_end
     from dates
-    where month_end <= {{ as_of_date() }}
+    where
+        month_end <= {{ as_of_date() }}
+        {%- if lookback_start is not none %}
+        and month_start >= {{ previous_month_start }}
+        {%- endif %}
 ),
 
 -- The rate of each subscription currency at each month end, looked up once
@@ -138,8 +171,24 @@ first_arr_months as (
         account_id,
         product_id,
         min(month_start) as first_arr_month_start
-    from arr_by_month
-    where arr > 0
+    from (
+        select
+            account_id,
+            product_id,
+            month_start
+        from arr_by_month
+        where arr > 0
+        {%- if lookback_start is not none %}
+        -- the kept months: their first ARR month is in the stored rows
+        union all
+        select
+            account_id,
+            product_id,
+            month_start
+        from {{ this }}
+        where month_start < {{ first_month_start }} and ending_arr > 0
+        {%- endif %}
+    ) as arr_months
     group by
         account_id,
         product_id
@@ -192,10 +241,14 @@ final as (
         cast(case when classified.movement_type = 'churn' then classified.previous_arr else 0 end as {{ type_money() }}) as churned_arr,
         cast(classified.current_arr as {{ type_money() }}) as ending_arr,
         cast(classified.current_arr - classified.previous_arr as {{ type_money() }}) as net_new_arr,
-        classified.first_arr_month_start
+        classified.first_arr_month_start,
+        {{ as_of_date() }} as built_as_of_date
     from classified
     left join accounts
         on classified.account_id = accounts.account_id
+    {%- if lookback_start is not none %}
+    where classified.month_start >= {{ first_month_start }}
+    {%- endif %}
 )
 
 select * from final
