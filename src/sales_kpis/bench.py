@@ -30,8 +30,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,9 @@ class BenchOptions:
     # dbt unit tests (static inputs, the same ~20 s at every scale) are left out
     # by default, like `sales-kpis build` (a production build); --unit-tests adds them.
     unit_tests: bool = False
+    # Also time a daily incremental build: the warehouse built as of the day
+    # before, then built again as of the as-of date (that day's rows appear).
+    incremental: bool = False
 
     @property
     def label(self) -> str:
@@ -73,7 +76,7 @@ class BenchOptions:
     @property
     def run_name(self) -> str:
         return (f"{self.label}seed{self.seed}-leads{self.leads}" + ("-warm" if self.warm_parse else "")
-                + ("-unit" if self.unit_tests else ""))
+                + ("-unit" if self.unit_tests else "") + ("-incremental" if self.incremental else ""))
 
 
 # --------------------------------------------------------------------------- data
@@ -431,12 +434,81 @@ def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> 
         }
         if floor.get("cpu_seconds"):
             report["ratios"]["build_cpu_over_floor_cpu"] = round(build.cpu_seconds / floor["cpu_seconds"], 1)
+    if options.incremental:
+        report["incremental"] = measure_incremental(raw_dir, run_dir, options, build, say)
     json_path = Path(options.out_dir).resolve() / f"{options.run_name}.json"
     md_path = json_path.with_suffix(".md")
     json_path.write_text(json.dumps(report, indent=2, default=str))
     md_path.write_text(render_markdown(report))
     report["paths"] = {"json": str(json_path), "markdown": str(md_path)}
     return report
+
+
+def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, full: BuildRun,
+                        say: Callable[[str], None]) -> dict[str, Any]:
+    """A daily run: build as of the day before (untimed), then again as of the as-of date, incrementally.
+
+    The raw data is the same files: building as of the day before leaves that
+    day's leads, deals, stage entries and subscription changes invisible, and
+    the second build sees them (docs/decisions/0006-incremental.md), so it is
+    "one more day of raw data" for the incremental facts. The second build
+    keeps the first one's target directory, as a scheduled daily job would
+    (dbt parses partially).
+    """
+    inc_dir = run_dir / "incremental"
+    inc_dir.mkdir(parents=True, exist_ok=True)
+    day_before = (datetime.strptime(options.as_of, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
+    say(f"incremental: full build as of {day_before} (untimed)")
+    first = run_build_subprocess(raw_dir, inc_dir, replace(options, as_of=day_before))
+    say(f"incremental: exit {first.returncode} in {first.wall_seconds:.1f} s; now the build as of {options.as_of}")
+    second = run_build_subprocess(raw_dir, inc_dir, options, fresh_database=False, keep_target=True)
+    say(f"incremental: exit {second.returncode} in {second.wall_seconds:.1f} s")
+    results_path = second.target_path / "run_results.json"
+    results = summarise_run_results(results_path) if results_path.is_file() else None
+    entry: dict[str, Any] = {
+        "day_before": day_before,
+        "first_build": {"returncode": first.returncode, "wall_seconds": round(first.wall_seconds, 3)},
+        "returncode": second.returncode,
+        "success": first.returncode == 0 and second.returncode == 0,
+        "wall_seconds": round(second.wall_seconds, 3),
+        "cpu_seconds": round(second.cpu_seconds, 3),
+        "peak_rss_gib": round(second.max_rss_bytes / 2**30, 3),
+        "ratio_to_full_wall": round(second.wall_seconds / full.wall_seconds, 3) if full.wall_seconds else None,
+        "results": results,
+    }
+    if results:
+        model_seconds = results["by_kind"].get("model", {}).get("seconds", 0.0)
+        entry["model_seconds"] = model_seconds
+        entry["startup_seconds"] = round(second.wall_seconds - results["elapsed_seconds"], 3)
+        incremental_models = {}
+        for node in json.loads(results_path.read_text())["results"]:
+            if node["unique_id"].split(".")[-1] in INCREMENTAL_MODELS:
+                incremental_models[node["unique_id"].split(".")[-1]] = round(node["execution_time"], 3)
+        entry["incremental_models"] = incremental_models
+    return entry
+
+
+# The incremental facts (docs/decisions/0006-incremental.md).
+INCREMENTAL_MODELS = ("int_opportunity_stage_entries", "fct_leads", "int_account_product_arr_monthly")
+
+
+def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: float | None) -> list[str]:
+    lines = ["", "## Incremental build (one more day)", "",
+             f"The warehouse built as of {entry['day_before']} (in {entry['first_build']['wall_seconds']:.1f} s), "
+             "then `dbt build` again as of the as-of date: the incremental facts recompute only what the day "
+             "touched (docs/decisions/0006-incremental.md); everything downstream is rebuilt.", "",
+             "| measure | incremental | full build | ratio |", "|---|---:|---:|---:|",
+             f"| wall time of `dbt build` | {entry['wall_seconds']:.1f} s | {full_wall:.1f} s | "
+             f"{entry['wall_seconds'] / full_wall:.2f} |"]
+    if entry.get("model_seconds") is not None and full_models:
+        lines.append(f"| sum of model execution times | {entry['model_seconds']:.1f} s | {full_models:.1f} s | "
+                     f"{entry['model_seconds'] / full_models:.2f} |")
+    if entry.get("startup_seconds") is not None:
+        lines.append(f"| dbt start-up (partial parse) | {entry['startup_seconds']:.1f} s | | |")
+    lines.append(f"| result | {'success' if entry['success'] else 'FAILED'} | | |")
+    for name, seconds in (entry.get("incremental_models") or {}).items():
+        lines.append(f"| incremental model {name} | {seconds:.2f} s | | |")
+    return lines
 
 
 # --------------------------------------------------------------------------- the report
@@ -502,6 +574,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         if results["failed"]:
             lines += ["", "## Failed nodes", ""] + [f"- {node['kind']} {node['name']}: {node['status']}"
                                                     for node in results["failed"]]
+    if report.get("incremental"):
+        lines += _incremental_markdown(report["incremental"], build["wall_seconds"], build.get("model_seconds"))
     lines += ["", "## Raw data", "", "| table | rows | bytes |", "|---|---:|---:|"]
     lines += [f"| {item['table']} | {item['rows']:,} | {_fmt_bytes(item['bytes'])} |" for item in raw["tables"]]
     if report.get("tables"):

@@ -254,8 +254,10 @@ def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> 
 @click.option("--as-of", "as_of", default=DEMO_END_DATE, show_default=True)
 @click.option("--warm-parse", is_flag=True, help="Parse the project once first (untimed): time the build with dbt's partial parsing.")
 @click.option("--unit-tests", is_flag=True, help="Include dbt's unit tests (left out by default, as in a production build).")
+@click.option("--incremental", is_flag=True,
+              help="Also time a daily incremental build (built as of the day before, then as of --as-of).")
 def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse,
-          unit_tests) -> None:
+          unit_tests, incremental) -> None:
     """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
     from sales_kpis.bench import SCALES, BenchOptions, run_benchmark
     from sales_kpis.project import project_dir
@@ -266,7 +268,7 @@ def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache
                            dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
                            cache_dir=cache_dir or project_dir() / "bench" / "cache",
                            select=list(select), as_of=as_of, warm_parse=warm_parse,
-                           unit_tests=unit_tests)
+                           unit_tests=unit_tests, incremental=incremental)
     report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
     click.echo(Path(report["paths"]["markdown"]).read_text())
     console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
