@@ -11,6 +11,7 @@ structural error naming missing adapter tables.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,15 @@ pytestmark = pytest.mark.slow
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "salesforce_fivetran_sample"
 MART_PREFIXES = ("fct_", "dim_", "kpi_")
+#: The marts with source_relation in their grain (docs/decisions/0011-source-relation.md).
+PER_CONNECTION_MARTS = ("kpi_lead_generation", "kpi_pipeline_creation", "kpi_pipeline_cohorts", "kpi_funnel_diagnosis",
+                        "kpi_new_business", "kpi_arr_movements", "kpi_retention", "kpi_sdr_roi_cohorts",
+                        "kpi_team_attainment")
+#: Marts where source_relation is an attribute of the row (a rep, an SDR, a product).
+ATTRIBUTE_MARTS = ("fct_leads", "fct_opportunities", "dim_accounts", "dim_users", "kpi_rep_attainment", "kpi_sdr_roi",
+                   "kpi_product_launch", "kpi_product_launch_attainment")
+#: Company-level marts: summed over connections, no source_relation.
+COMPANY_MARTS = ("kpi_org_attainment", "kpi_forecast", "kpi_forecast_backtest")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -78,8 +88,43 @@ def canonical_form(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(columns, na_position="last", kind="stable").reset_index(drop=True)
 
 
-def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = None) -> tuple[int, int]:
-    """Assert every mart of other_db equals canonical_db's (ids translated); returns (marts, rows) compared."""
+def split_source_relation(name: str, frame: pd.DataFrame, expected: str, problems: list[str]) -> pd.DataFrame:
+    """The frame without its source_relation column, after checking every row carries `expected`."""
+    if "source_relation" not in frame.columns:
+        return frame
+    values = set(frame["source_relation"].dropna().unique()) | ({None} if frame["source_relation"].isna().any() else set())
+    if values - {expected}:
+        problems.append(f"{name}.source_relation: {sorted(map(str, values))} != [{expected!r}]")
+    return frame.drop(columns=["source_relation"])
+
+
+def compare_frame(name: str, expected: pd.DataFrame, actual: pd.DataFrame, problems: list[str]) -> int:
+    """Append to problems how actual differs from expected (same columns, any row order); returns rows compared."""
+    expected, actual = canonical_form(expected), canonical_form(actual)
+    if len(expected) != len(actual):
+        problems.append(f"{name}: {len(actual)} rows, canonical has {len(expected)}")
+        return len(expected)
+    for column in expected.columns:
+        left, right = expected[column], actual[column]
+        if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
+            same = np.isclose(left.astype(float), right.astype(float), rtol=1e-9, atol=1e-9, equal_nan=True)
+        else:
+            same = (left == right) | (left.isna() & right.isna())
+        if not bool(np.all(same)):
+            first = int(np.flatnonzero(~np.asarray(same))[0])
+            problems.append(f"{name}.{column}: row {first}: {right.iloc[first]!r} != canonical {left.iloc[first]!r}")
+            break
+    return len(expected)
+
+
+def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = None,
+                  source_relations: tuple[str, str] = ("canonical", "canonical")) -> tuple[int, int]:
+    """Assert every mart of other_db equals canonical_db's (ids translated); returns (marts, rows) compared.
+
+    source_relation differs by construction (var canonical_source_relation for canonical input, the
+    connection's schema for an adapter): it is compared apart - every row of each warehouse must carry
+    its expected value (source_relations) - and the rest of the mart row for row.
+    """
     names = mart_tables(canonical_db)
     assert names == mart_tables(other_db), "the two warehouses do not have the same marts"
     assert names, "no mart to compare"
@@ -87,26 +132,14 @@ def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = Non
     for name in names:
         expected = mart_frame(canonical_db, name)
         actual = mart_frame(other_db, name)
-        if id_maps:
-            expected = translate_ids(expected, id_maps)
         if list(expected.columns) != list(actual.columns):
             problems.append(f"{name}: columns {list(actual.columns)} != {list(expected.columns)}")
             continue
-        expected, actual = canonical_form(expected), canonical_form(actual)
-        rows += len(expected)
-        if len(expected) != len(actual):
-            problems.append(f"{name}: {len(actual)} rows, canonical has {len(expected)}")
-            continue
-        for column in expected.columns:
-            left, right = expected[column], actual[column]
-            if pd.api.types.is_float_dtype(left) or pd.api.types.is_float_dtype(right):
-                same = np.isclose(left.astype(float), right.astype(float), rtol=1e-9, atol=1e-9, equal_nan=True)
-            else:
-                same = (left == right) | (left.isna() & right.isna())
-            if not bool(np.all(same)):
-                first = int(np.flatnonzero(~np.asarray(same))[0])
-                problems.append(f"{name}.{column}: row {first}: {right.iloc[first]!r} != canonical {left.iloc[first]!r}")
-                break
+        expected = split_source_relation(name, expected, source_relations[0], problems)
+        actual = split_source_relation(name, actual, source_relations[1], problems)
+        if id_maps:
+            expected = translate_ids(expected, id_maps)
+        rows += compare_frame(name, expected, actual, problems)
     assert not problems, "marts differ from the canonical build:\n  " + "\n  ".join(problems)
     return len(names), rows
 
@@ -216,7 +249,8 @@ def test_rendition_refuses_what_the_crm_cannot_hold(tmp_path: Path, generated_ra
 
 
 def test_salesforce_marts_equal_the_canonical_marts(built_warehouse, salesforce_warehouse, record_property):
-    marts, rows = compare_marts(built_warehouse.database, salesforce_warehouse)
+    marts, rows = compare_marts(built_warehouse.database, salesforce_warehouse,
+                                source_relations=("canonical", "salesforce"))
     record_property("salesforce_marts_compared", marts)
     record_property("salesforce_rows_compared", rows)
     print(f"\nSalesforce rendition: {marts} marts, {rows} rows equal to the canonical build")
@@ -224,7 +258,8 @@ def test_salesforce_marts_equal_the_canonical_marts(built_warehouse, salesforce_
 
 def test_hubspot_marts_equal_the_canonical_marts(built_warehouse, hubspot_warehouse, hubspot_rendition,
                                                   record_property):
-    marts, rows = compare_marts(built_warehouse.database, hubspot_warehouse, hubspot_rendition.id_maps)
+    marts, rows = compare_marts(built_warehouse.database, hubspot_warehouse, hubspot_rendition.id_maps,
+                                source_relations=("canonical", "hubspot"))
     record_property("hubspot_marts_compared", marts)
     record_property("hubspot_rows_compared", rows)
     print(f"\nHubSpot rendition: {marts} marts, {rows} rows equal to the canonical build (ids translated)")
@@ -239,7 +274,24 @@ def test_the_comparison_would_catch_a_difference(built_warehouse, salesforce_war
                            "where opportunity_id = (select min(opportunity_id) from main.fct_opportunities "
                            "where arr_amount > 0)")
     with pytest.raises(AssertionError, match="fct_opportunities.arr_amount"):
-        compare_marts(built_warehouse.database, copy)
+        compare_marts(built_warehouse.database, copy, source_relations=("canonical", "salesforce"))
+
+
+def test_every_mart_carries_source_relation_as_designed(built_warehouse):
+    """source_relation in the grain of the per-connection marts, a column of the attribute marts, absent from the
+    company-level ones; with canonical input it is var canonical_source_relation everywhere."""
+    names = mart_tables(built_warehouse.database)
+    assert set(PER_CONNECTION_MARTS + ATTRIBUTE_MARTS + COMPANY_MARTS) <= set(names)
+    with connect(built_warehouse.database) as connection:
+        for name in PER_CONNECTION_MARTS + ATTRIBUTE_MARTS:
+            values = connection.execute(f"select distinct source_relation from main.{name}").fetchall()
+            assert values == [("canonical",)], (name, values)
+        for name in COMPANY_MARTS:
+            columns = [row[0] for row in connection.execute(f"describe main.{name}").fetchall()]
+            assert "source_relation" not in columns, name
+    manifest = json.loads(built_warehouse.manifest_path.read_text())
+    for name in PER_CONNECTION_MARTS:
+        assert "source_relation" in mart_grain(manifest, name), name
 
 
 # --------------------------------------------------------------------------- two connections unioned
@@ -252,8 +304,47 @@ def prefixed(frame: pd.DataFrame, prefix: str, columns: list[str]) -> pd.DataFra
     return frame
 
 
-def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path, tmp_path: Path):
-    """The same company synced twice (Salesforce "eu", HubSpot "us"): every staged record twice, keys prefixed."""
+def unprefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    """Every text value's "<prefix>:" removed (the keys of a unioned connection)."""
+    frame = frame.copy()
+    marker = f"{prefix}:"
+    for column in frame.columns:
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(
+                lambda value: value[len(marker):] if isinstance(value, str) and value.startswith(marker) else value)
+    return frame
+
+
+#: Additive measures summed over source_relation in the union test, and the rows they are summed over.
+ADDITIVE_MEASURES = {
+    "kpi_lead_generation": (["leads_created", "sqls", "cohort_sqls", "active_sdrs"], None),
+    "kpi_pipeline_creation": (["stage1_opportunities", "stage1_pipeline_arr", "stage2_pipeline_arr"], None),
+    "kpi_pipeline_cohorts": (["cohort_leads", "reached_stage1", "reached_stage2"], None),
+    "kpi_funnel_diagnosis": (["leads_created", "sqls", "cohort_sqls_in_window", "active_sdrs"], None),
+    "kpi_new_business": (["won_arr", "lost_arr", "won_opportunities", "new_logos", "paying_accounts"], None),
+    "kpi_arr_movements": (["starting_arr", "new_arr", "expansion_arr", "churned_arr", "ending_arr",
+                           "ending_customers"], None),
+    "kpi_retention": (["base_arr", "retained_arr", "gross_retained_arr", "base_customers"], None),
+    "kpi_sdr_roi_cohorts": (["sdrs_hired", "sdrs_observable", "horizon_won_arr", "horizon_cost"], None),
+    # manager rows are keyed by each connection's own user ids; team rows share the team names
+    "kpi_team_attainment": (["reps", "total_quota_amount", "total_bookings_arr"], "rollup_type = 'team'"),
+}
+
+
+def mart_grain(manifest: dict, name: str) -> list[str]:
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        if (node["resource_type"] == "test" and metadata.get("name") == "unique_combination_of_columns"
+                and (node.get("attached_node") or "").endswith(f".{name}")):
+            return list(metadata["kwargs"]["combination_of_columns"])
+    raise AssertionError(f"{name} has no unique_combination_of_columns test")
+
+
+def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path, built_warehouse, tmp_path: Path,
+                                                         record_property):
+    """The same company synced twice (Salesforce "eu", HubSpot "us"): every staged record twice, keys prefixed;
+    every per-connection mart has each connection's rows, each equal to the canonical build of the company
+    (the connection built alone), so an additive measure summed over source_relation is twice the canonical."""
     eu = renditions.to_salesforce(generated_raw_dir, tmp_path / "eu")
     us = renditions.to_hubspot(generated_raw_dir, tmp_path / "us")
     raw = tmp_path / "raw"
@@ -291,7 +382,9 @@ def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path,
         {"source": "hubspot", "schema": "hs_us", "name": "us", "raw_dir": str(us.out_dir)},
     ]
     workdir = tmp_path / "warehouse"
-    run = adapter_build(raw, workdir, {"crm_unions": unions}, select=["path:models/staging", "+path:models/marts/core"])
+    marts = PER_CONNECTION_MARTS + ATTRIBUTE_MARTS
+    run = adapter_build(raw, workdir, {"crm_unions": unions},
+                        select=["path:models/staging", "+path:models/marts/core"] + [f"+{name}" for name in marts])
     assert build_ok(run), describe_run(run)
     database = workdir / "wh.duckdb"
     with connect(database) as connection:
@@ -315,6 +408,49 @@ def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path,
         assert per_connection[0][1:] == per_connection[1][1:]
         users_file_only = rows("select count(*) from main_staging.stg_salesforce__users where user_id like 'us:%'")
         assert users_file_only == [(0,)], "a HubSpot user of the users file leaked into the Salesforce connection"
+        # canonical tables beside the adapters are attributed by their keys' prefix
+        for model, key in [("stg_crm__quotas", "user_id"), ("stg_crm__subscriptions", "account_id"),
+                           ("stg_crm__products", "product_id"), ("stg_crm__users", "user_id")]:
+            assert rows(f"select source_relation, count(*) from main_staging.{model} "
+                        f"where {key} not like source_relation || ':%' group by 1") == [], model
+        # attribute marts: both connections, each row's connection the one its key names
+        for name, key in [("fct_leads", "lead_id"), ("fct_opportunities", "opportunity_id"),
+                          ("dim_accounts", "account_id"), ("dim_users", "user_id"),
+                          ("kpi_rep_attainment", "user_id"), ("kpi_sdr_roi", "user_id"),
+                          ("kpi_product_launch", "product_id")]:
+            assert rows(f"select distinct source_relation from main.{name} order by 1") == [("eu",), ("us",)], name
+            assert rows(f"select count(*) from main.{name} where {key} not like source_relation || ':%'") == [(0,)], name
+
+    manifest = json.loads((workdir / "target" / "manifest.json").read_text())
+    problems, compared = [], 0
+    for name in PER_CONNECTION_MARTS:
+        union_frame = mart_frame(database, name)
+        canonical_frame = mart_frame(built_warehouse.database, name).drop(columns=["source_relation"])
+        assert set(union_frame["source_relation"]) == {"eu", "us"}, name
+        # the grain needs source_relation: without it the two connections' rows collide
+        grain = mart_grain(manifest, name)
+        assert "source_relation" in grain, (name, grain)
+        others = [column for column in grain if column != "source_relation"]
+        assert union_frame.duplicated(others).any(), f"{name}: no row would collide without source_relation"
+        assert not union_frame.duplicated(grain).any(), f"{name}: grain {grain} not unique"
+        # each connection's rows are the company's figures, as the connection built alone
+        for connection, id_maps in (("eu", None), ("us", us.id_maps)):
+            part = unprefixed(union_frame[union_frame["source_relation"] == connection]
+                              .drop(columns=["source_relation"]), connection)
+            expected = translate_ids(canonical_frame, id_maps) if id_maps else canonical_frame
+            compared += compare_frame(f"{name} ({connection})", expected, part, problems)
+        # additive measures summed over source_relation: twice the company's canonical figures
+        measures, where = ADDITIVE_MEASURES[name]
+        keys = [column for column in others if column != "rollup_key" or where]
+        union_rows = union_frame.query(where.replace(" = ", " == ")) if where else union_frame
+        canonical_rows = canonical_frame.query(where.replace(" = ", " == ")) if where else canonical_frame
+        summed = union_rows.groupby(keys, dropna=False)[measures].sum().astype(float)
+        doubled = (canonical_rows.groupby(keys, dropna=False)[measures].sum() * 2).astype(float)
+        if not (summed.index.equals(doubled.index) and np.allclose(summed.values, doubled.values, atol=0.005)):
+            problems.append(f"{name}: {measures} summed over source_relation != twice the canonical figures")
+    assert not problems, "per-connection marts of the union:\n  " + "\n  ".join(problems)
+    record_property("union_rows_compared", compared)
+    print(f"\nUnion eu + us: {len(PER_CONNECTION_MARTS)} per-connection marts, {compared} rows compared per connection")
 
 
 # --------------------------------------------------------------------------- the public Fivetran Salesforce sample

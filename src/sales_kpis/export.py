@@ -53,6 +53,7 @@ LABELS: dict[str, str] = {
     "manager_name": "Manager",
     "rollup_type": "Roll-up",
     "rollup_key": "Team or manager ID",
+    "source_relation": "CRM connection",
     "product_id": "Product ID",
     "product_name": "Product",
     "product_family": "Product family",

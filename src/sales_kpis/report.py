@@ -276,10 +276,15 @@ def chart_cohorts(warehouse: Warehouse, context: ReportContext):
     relation = warehouse.require("kpi_pipeline_cohorts")
     data = warehouse.df(
         f"""
-        select cohort_start, periods_since_start, cohort_leads, reached_stage1, reached_stage2,
-               stage1_conversion_rate, stage2_conversion_rate, is_complete
+        select cohort_start, periods_since_start, sum(cohort_leads) as cohort_leads,
+               sum(reached_stage1) as reached_stage1, sum(reached_stage2) as reached_stage2,
+               sum(reached_stage1) * 1.0 / nullif(sum(cohort_leads), 0) as stage1_conversion_rate,
+               sum(reached_stage2) * 1.0 / nullif(sum(cohort_leads), 0) as stage2_conversion_rate,
+               bool_and(is_complete) as is_complete
         from {relation}
         where cohort_grain = 'month'
+        -- the company's cohorts: summed over CRM connections (source_relation)
+        group by cohort_start, periods_since_start
         order by cohort_start, periods_since_start
         """
     )

@@ -22,6 +22,7 @@ rep_groups as (
     select
         'team' as rollup_type,
         coalesce(team, 'unknown') as rollup_key,
+        source_relation,
         period_start,
         period_end,
         user_id
@@ -30,6 +31,7 @@ rep_groups as (
     select
         'manager_direct' as rollup_type,
         manager_id as rollup_key,
+        source_relation,
         period_start,
         period_end,
         user_id
@@ -39,6 +41,7 @@ rep_groups as (
     select
         'manager_tree' as rollup_type,
         hierarchy.manager_id as rollup_key,
+        reps.source_relation,
         reps.period_start,
         reps.period_end,
         reps.user_id
@@ -51,6 +54,7 @@ expected as (
     select
         rep_groups.rollup_type,
         rep_groups.rollup_key,
+        rep_groups.source_relation,
         rep_groups.period_start,
         rep_groups.period_end,
         count(*) as reps,
@@ -66,6 +70,7 @@ expected as (
     group by
         rep_groups.rollup_type,
         rep_groups.rollup_key,
+        rep_groups.source_relation,
         rep_groups.period_start,
         rep_groups.period_end
 ),
@@ -85,6 +90,7 @@ compared as (
     full outer join teams
         on expected.rollup_type = teams.rollup_type
             and expected.rollup_key = teams.rollup_key
+            and expected.source_relation = teams.source_relation
             and expected.period_start = teams.period_start
             and expected.period_end = teams.period_end
     where expected.reps is null

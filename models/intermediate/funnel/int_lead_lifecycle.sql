@@ -44,6 +44,7 @@ lifecycle as (
     select
         leads.lead_id,
         leads.owner_id,
+        leads.source_relation,
         coalesce(converted_opportunities.opportunity_id, first_opportunity_by_lead.opportunity_id) as opportunity_id,
         case
             when leads.converted_at is null or leads.converted_at < {{ as_of_cutoff() }} then leads.converted_account_id

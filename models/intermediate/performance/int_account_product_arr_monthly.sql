@@ -225,6 +225,7 @@ final as (
         classified.product_id,
         classified.month_start,
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'classified.month_start')) }} as date) as month_end,
+        coalesce(accounts.source_relation, {{ source_relation_of_key('classified.account_id') }}) as source_relation,
         coalesce(accounts.segment, 'unknown') as segment,
         classified.movement_type,
         cast(classified.previous_arr as {{ type_money() }}) as starting_arr,

@@ -13,6 +13,7 @@ with product_arr as (
 final as (
     select
         account_id,
+        source_relation,
         segment,
         month_start,
         month_end,
@@ -21,6 +22,7 @@ final as (
     from product_arr
     group by
         account_id,
+        source_relation,
         segment,
         month_start,
         month_end

@@ -7,6 +7,7 @@ final as (
     select
         account_id,
         owner_id,
+        source_relation,
         account_name,
         industry,
         segment,

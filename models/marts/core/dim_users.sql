@@ -13,6 +13,7 @@ final as (
     select
         users.user_id,
         managers.user_id as manager_id,
+        users.source_relation,
         users.full_name,
         users.email,
         users.role,

@@ -120,6 +120,7 @@ joined as (
         leads.owner_id,
         leads.opportunity_id,
         leads.converted_account_id,
+        leads.source_relation,
         leads.lead_source,
         leads.campaign,
         leads.opportunity_link,

@@ -1,5 +1,6 @@
 {#-
-    Funnel diagnosis per month x lead_source: lead volume, SDR capacity
+    Funnel diagnosis per month x CRM connection (source_relation) x
+    lead_source (each connection diagnosed on its own leads and SDRs): lead volume, SDR capacity
     (active SDRs, leads and SQLs per SDR), conversion (lead-to-SQL within
     funnel_diagnosis_sql_window_days of creation, SQL-to-won within
     funnel_diagnosis_won_window_days of the SQL), and time from creation to SQL;
@@ -9,7 +10,7 @@
     earlier (baseline_*), and a diagnosis that tells a lead-quality problem from
     an SDR-capacity problem (docs/kpis/funnel.md, doc block funnel_diagnosis).
     Rows are dense: every month from the first lead event to the as-of date, for
-    every lead source seen.
+    every connection and lead source seen.
 -#}
 {%- set window_months = var('funnel_diagnosis_window_months', 6) | int -%}
 {%- set lag_months = var('funnel_diagnosis_baseline_lag_months', 12) | int -%}
@@ -42,18 +43,21 @@ active_sdrs as (
 created_monthly as (
     select
         {{ period_start('month', 'created_on') }} as month_start,
+        source_relation,
         lead_source,
         count(*) as leads_created,
         sum(case when days_to_sql <= {{ sql_window_days }} then 1 else 0 end) as cohort_sqls_in_window
     from leads
     group by
         {{ period_start('month', 'created_on') }},
+        source_relation,
         lead_source
 ),
 
 sql_leads as (
     select
         {{ period_start('month', 'sql_on') }} as month_start,
+        source_relation,
         lead_source,
         days_to_sql,
         case
@@ -66,6 +70,7 @@ sql_leads as (
 sql_monthly as (
     select
         month_start,
+        source_relation,
         lead_source,
         count(*) as sqls,
         sum(is_won_in_window) as sqls_won_in_window,
@@ -74,21 +79,31 @@ sql_monthly as (
     from sql_leads
     group by
         month_start,
+        source_relation,
         lead_source
 ),
 
 sql_monthly_all_sources as (
     select
         month_start,
+        source_relation,
         {{ median('days_to_sql') }} as median_days_to_sql
     from sql_leads
-    group by month_start
+    group by
+        month_start,
+        source_relation
 ),
 
 lead_sources as (
-    select lead_source from created_monthly
+    select
+        source_relation,
+        lead_source
+    from created_monthly
     union
-    select lead_source from sql_monthly
+    select
+        source_relation,
+        lead_source
+    from sql_monthly
 ),
 
 first_month as (
@@ -106,6 +121,7 @@ source_months as (
         months.period_start as month_start,
         months.period_end as month_end,
         months.is_complete,
+        lead_sources.source_relation,
         lead_sources.lead_source,
         coalesce(created_monthly.leads_created, 0) as leads_created,
         coalesce(created_monthly.cohort_sqls_in_window, 0) as cohort_sqls_in_window,
@@ -123,34 +139,39 @@ source_months as (
     left join created_monthly
         on
             months.period_start = created_monthly.month_start
+            and {{ same_source_relation('lead_sources', 'created_monthly') }}
             and lead_sources.lead_source = created_monthly.lead_source
     left join sql_monthly
         on
             months.period_start = sql_monthly.month_start
+            and {{ same_source_relation('lead_sources', 'sql_monthly') }}
             and lead_sources.lead_source = sql_monthly.lead_source
     left join active_sdrs
-        on months.period_start = active_sdrs.period_start
+        on
+            months.period_start = active_sdrs.period_start
+            and {{ same_source_relation('lead_sources', 'active_sdrs') }}
 ),
 
 source_windows as (
     select
         source_months.*,
-        sum(source_months.leads_created) over (partition by source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_leads,
-        sum(source_months.cohort_sqls_in_window) over (partition by source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_cohort_sqls
+        sum(source_months.leads_created) over (partition by source_months.source_relation, source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_leads,
+        sum(source_months.cohort_sqls_in_window) over (partition by source_months.source_relation, source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_cohort_sqls
     from source_months
 ),
 
 source_baselines as (
     select
         source_windows.*,
-        lag(source_windows.source_window_leads, {{ lag_months }}) over (partition by source_windows.lead_source order by source_windows.month_start) as source_baseline_leads,
-        lag(source_windows.source_window_cohort_sqls, {{ lag_months }}) over (partition by source_windows.lead_source order by source_windows.month_start) as source_baseline_cohort_sqls
+        lag(source_windows.source_window_leads, {{ lag_months }}) over (partition by source_windows.source_relation, source_windows.lead_source order by source_windows.month_start) as source_baseline_leads,
+        lag(source_windows.source_window_cohort_sqls, {{ lag_months }}) over (partition by source_windows.source_relation, source_windows.lead_source order by source_windows.month_start) as source_baseline_cohort_sqls
     from source_windows
 ),
 
 month_totals as (
     select
         source_months.month_start,
+        source_months.source_relation,
         sum(source_months.leads_created) as month_leads_created,
         sum(source_months.cohort_sqls_in_window) as month_cohort_sqls_in_window,
         sum(source_months.sqls) as month_sqls,
@@ -160,31 +181,35 @@ month_totals as (
         min(case when source_months.is_sql_window_complete then 1 else 0 end) = 1 as is_sql_window_complete
     from source_months
     left join sql_monthly_all_sources
-        on source_months.month_start = sql_monthly_all_sources.month_start
-    group by source_months.month_start
+        on
+            source_months.month_start = sql_monthly_all_sources.month_start
+            and {{ same_source_relation('source_months', 'sql_monthly_all_sources') }}
+    group by
+        source_months.month_start,
+        source_months.source_relation
 ),
 
 month_windows as (
     select
         month_totals.*,
-        count(*) over (order by month_totals.month_start {{ trailing }}) as window_months,
-        sum(month_totals.month_leads_created) over (order by month_totals.month_start {{ trailing }}) as window_leads,
-        sum(month_totals.month_cohort_sqls_in_window) over (order by month_totals.month_start {{ trailing }}) as window_cohort_sqls,
-        sum(month_totals.month_sqls) over (order by month_totals.month_start {{ trailing }}) as window_sqls,
-        sum(month_totals.month_days_to_sql_total) over (order by month_totals.month_start {{ trailing }}) as window_days_to_sql_total,
-        sum(month_totals.active_sdrs) over (order by month_totals.month_start {{ trailing }}) as window_sdr_months
+        count(*) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_months,
+        sum(month_totals.month_leads_created) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_leads,
+        sum(month_totals.month_cohort_sqls_in_window) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_cohort_sqls,
+        sum(month_totals.month_sqls) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_sqls,
+        sum(month_totals.month_days_to_sql_total) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_days_to_sql_total,
+        sum(month_totals.active_sdrs) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_sdr_months
     from month_totals
 ),
 
 month_baselines as (
     select
         month_windows.*,
-        lag(month_windows.window_leads, {{ lag_months }}) over (order by month_windows.month_start) as baseline_leads,
-        lag(month_windows.window_cohort_sqls, {{ lag_months }}) over (order by month_windows.month_start) as baseline_cohort_sqls,
-        lag(month_windows.window_sqls, {{ lag_months }}) over (order by month_windows.month_start) as baseline_sqls,
-        lag(month_windows.window_days_to_sql_total, {{ lag_months }}) over (order by month_windows.month_start) as baseline_days_to_sql_total,
-        lag(month_windows.window_sdr_months, {{ lag_months }}) over (order by month_windows.month_start) as baseline_sdr_months,
-        lag(month_windows.window_months, {{ lag_months }}) over (order by month_windows.month_start) as baseline_window_months
+        lag(month_windows.window_leads, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_leads,
+        lag(month_windows.window_cohort_sqls, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_cohort_sqls,
+        lag(month_windows.window_sqls, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_sqls,
+        lag(month_windows.window_days_to_sql_total, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_days_to_sql_total,
+        lag(month_windows.window_sdr_months, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_sdr_months,
+        lag(month_windows.window_months, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_window_months
     from month_windows
 ),
 
@@ -250,6 +275,7 @@ final as (
     select
         source_baselines.month_start,
         source_baselines.month_end,
+        source_baselines.source_relation,
         source_baselines.lead_source,
         month_diagnosis.diagnosis,
         cast(source_baselines.leads_created as {{ dbt.type_bigint() }}) as leads_created,
@@ -319,7 +345,9 @@ final as (
         source_baselines.is_complete
     from source_baselines
     inner join month_diagnosis
-        on source_baselines.month_start = month_diagnosis.month_start
+        on
+            source_baselines.month_start = month_diagnosis.month_start
+            and {{ same_source_relation('source_baselines', 'month_diagnosis') }}
 )
 
 select * from final

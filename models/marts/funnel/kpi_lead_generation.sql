@@ -1,10 +1,10 @@
 {#-
     Lead generation (spec family 1) per period_grain x period_start x
-    lead_source. Flow counts (leads_created, mqls, sqls, leads_converted) count
+    source_relation (CRM connection) x lead_source. Flow counts (leads_created, mqls, sqls, leads_converted) count
     the leads whose step falls in the period; the cohort counts follow the
     leads created in the period to the as-of date. Rows are dense: every
     period from the first lead event to the as-of date, for every lead
-    source seen, so a quiet period is a row of zeros and "the previous month"
+    source seen in the connection, so a quiet period is a row of zeros and "the previous month"
     is always a row.
 -#}
 with leads as (
@@ -24,6 +24,7 @@ active_sdrs as (
 created_daily as (
     select
         created_on as event_on,
+        source_relation,
         lead_source,
         count(*) as leads_created,
         sum(case when is_mql then 1 else 0 end) as cohort_mqls,
@@ -35,12 +36,14 @@ created_daily as (
     from leads
     group by
         created_on,
+        source_relation,
         lead_source
 ),
 
 mqls_daily as (
     select
         mql_on as event_on,
+        source_relation,
         lead_source,
         0 as leads_created,
         0 as cohort_mqls,
@@ -53,12 +56,14 @@ mqls_daily as (
     where mql_on is not null
     group by
         mql_on,
+        source_relation,
         lead_source
 ),
 
 sqls_daily as (
     select
         sql_on as event_on,
+        source_relation,
         lead_source,
         0 as leads_created,
         0 as cohort_mqls,
@@ -71,12 +76,14 @@ sqls_daily as (
     where sql_on is not null
     group by
         sql_on,
+        source_relation,
         lead_source
 ),
 
 leads_converted_daily as (
     select
         converted_on as event_on,
+        source_relation,
         lead_source,
         0 as leads_created,
         0 as cohort_mqls,
@@ -89,6 +96,7 @@ leads_converted_daily as (
     where converted_on is not null
     group by
         converted_on,
+        source_relation,
         lead_source
 ),
 
@@ -103,7 +111,7 @@ daily as (
 ),
 
 by_period as (
-    {{ union_by_period_grain('daily', 'event_on', ['lead_source'], [
+    {{ union_by_period_grain('daily', 'event_on', ['source_relation', 'lead_source'], [
         'sum(leads_created) as leads_created',
         'sum(mqls) as mqls',
         'sum(sqls) as sqls',
@@ -115,7 +123,10 @@ by_period as (
 ),
 
 lead_sources as (
-    select distinct lead_source from daily
+    select distinct
+        source_relation,
+        lead_source
+    from daily
 ),
 
 first_event as (
@@ -137,6 +148,7 @@ dense as (
         reported_periods.period_start,
         reported_periods.period_end,
         reported_periods.is_complete,
+        lead_sources.source_relation,
         lead_sources.lead_source,
         coalesce(by_period.leads_created, 0) as leads_created,
         coalesce(by_period.mqls, 0) as mqls,
@@ -152,11 +164,13 @@ dense as (
         on
             reported_periods.period_grain = by_period.period_grain
             and reported_periods.period_start = by_period.period_start
+            and {{ same_source_relation('lead_sources', 'by_period') }}
             and lead_sources.lead_source = by_period.lead_source
     left join active_sdrs
         on
             reported_periods.period_grain = active_sdrs.period_grain
             and reported_periods.period_start = active_sdrs.period_start
+            and {{ same_source_relation('lead_sources', 'active_sdrs') }}
 ),
 
 with_previous_month as (
@@ -168,6 +182,7 @@ with_previous_month as (
         on
             dense.period_grain = 'month'
             and previous_month.period_grain = 'month'
+            and {{ same_source_relation('dense', 'previous_month') }}
             and dense.lead_source = previous_month.lead_source
             and previous_month.period_start = cast({{ dbt.dateadd('month', -1, 'dense.period_start') }} as date)
 ),
@@ -177,6 +192,7 @@ final as (
         period_grain,
         period_start,
         period_end,
+        source_relation,
         lead_source,
         cast(leads_created as {{ dbt.type_bigint() }}) as leads_created,
         cast(mqls as {{ dbt.type_bigint() }}) as mqls,

@@ -1,6 +1,7 @@
 {#-
     Pipeline cohorts (spec family 2): the leads created in a week, month or
-    fiscal quarter (the cohort), followed period by period. reached_stage1 /
+    fiscal quarter (the cohort) of a CRM connection (source_relation),
+    followed period by period. reached_stage1 /
     reached_stage2 at periods_since_start k count the cohort's leads whose
     opportunity (fct_leads) reached the stage before the first day of period
     cohort_start + k + 1, and by the as-of date; an opportunity that reached
@@ -31,12 +32,14 @@ periods as (
 
 lead_days as (
     select
+        source_relation,
         created_on,
         stage1_reached_on,
         stage2_reached_on,
         count(*) as leads
     from leads
     group by
+        source_relation,
         created_on,
         stage1_reached_on,
         stage2_reached_on
@@ -46,6 +49,7 @@ lead_periods as (
     {% for grain in horizons %}
         select
             '{{ grain }}' as cohort_grain,
+            source_relation,
             {{ period_start(grain, 'created_on') }} as cohort_start,
             {{ period_start(grain, 'stage1_reached_on') }} as stage1_period_start,
             {{ period_start(grain, 'stage2_reached_on') }} as stage2_period_start,
@@ -58,11 +62,13 @@ lead_periods as (
 cohort_sizes as (
     select
         cohort_grain,
+        source_relation,
         cohort_start,
         sum(leads) as cohort_leads
     from lead_periods
     group by
         cohort_grain,
+        source_relation,
         cohort_start
 ),
 
@@ -70,6 +76,7 @@ cohort_sizes as (
 reaches as (
     select
         cohort_grain,
+        source_relation,
         cohort_start,
         case when stage1_period_start < cohort_start then cohort_start else stage1_period_start end as reached_period_start,
         leads as reached_stage1,
@@ -79,6 +86,7 @@ reaches as (
     union all
     select
         cohort_grain,
+        source_relation,
         cohort_start,
         case when stage2_period_start < cohort_start then cohort_start else stage2_period_start end as reached_period_start,
         0 as reached_stage1,
@@ -90,6 +98,7 @@ reaches as (
 reach_counts as (
     select
         cohort_grain,
+        source_relation,
         cohort_start,
         reached_period_start,
         sum(reached_stage1) as reached_stage1,
@@ -97,6 +106,7 @@ reach_counts as (
     from reaches
     group by
         cohort_grain,
+        source_relation,
         cohort_start,
         reached_period_start
 ),
@@ -104,15 +114,19 @@ reach_counts as (
 first_cohorts as (
     select
         cohort_grain,
+        source_relation,
         min(cohort_start) as first_cohort_start
     from cohort_sizes
-    group by cohort_grain
+    group by
+        cohort_grain,
+        source_relation
 ),
 
 -- Every cohort from the first one to the one running at the as-of date.
 cohorts as (
     select
         periods.period_grain as cohort_grain,
+        first_cohorts.source_relation,
         periods.period_start as cohort_start,
         periods.period_end as cohort_end,
         coalesce(cohort_sizes.cohort_leads, 0) as cohort_leads
@@ -125,12 +139,14 @@ cohorts as (
         on
             periods.period_grain = cohort_sizes.cohort_grain
             and periods.period_start = cohort_sizes.cohort_start
+            and {{ same_source_relation('first_cohorts', 'cohort_sizes') }}
 ),
 
 -- Each cohort's periods 0 .. horizon that have started by the as-of date.
 grid as (
     select
         cohorts.cohort_grain,
+        cohorts.source_relation,
         cohorts.cohort_start,
         cohorts.cohort_end,
         cohorts.cohort_leads,
@@ -157,6 +173,7 @@ grid as (
 cumulated as (
     select
         grid.cohort_grain,
+        grid.source_relation,
         grid.cohort_start,
         grid.cohort_end,
         grid.periods_since_start,
@@ -164,12 +181,12 @@ cumulated as (
         grid.period_end,
         grid.cohort_leads,
         sum(coalesce(reach_counts.reached_stage1, 0)) over (
-            partition by grid.cohort_grain, grid.cohort_start
+            partition by grid.cohort_grain, grid.source_relation, grid.cohort_start
             order by grid.periods_since_start
             rows between unbounded preceding and current row
         ) as reached_stage1,
         sum(coalesce(reach_counts.reached_stage2, 0)) over (
-            partition by grid.cohort_grain, grid.cohort_start
+            partition by grid.cohort_grain, grid.source_relation, grid.cohort_start
             order by grid.periods_since_start
             rows between unbounded preceding and current row
         ) as reached_stage2,
@@ -180,11 +197,13 @@ cumulated as (
             grid.cohort_grain = reach_counts.cohort_grain
             and grid.cohort_start = reach_counts.cohort_start
             and grid.period_start = reach_counts.reached_period_start
+            and {{ same_source_relation('grid', 'reach_counts') }}
 ),
 
 final as (
     select
         cohort_grain,
+        source_relation,
         cohort_start,
         cohort_end,
         periods_since_start,

@@ -1,6 +1,6 @@
 {#-
     Pipeline creation (spec family 2) per period_grain x period_start x
-    segment x lead_source, over bookings-type opportunities (var
+    source_relation (CRM connection) x segment x lead_source, over bookings-type opportunities (var
     bookings_opportunity_types; renewals excluded): the opportunities that
     first reached stage 1 / stage 2 in the period and their arr_amount; and,
     of the stage-1 cohort of the period, how many have reached stage 2 by the
@@ -20,6 +20,7 @@ periods as (
 stage1_daily as (
     select
         cast(stage1_reached_at as date) as reached_on,
+        source_relation,
         segment,
         lead_source,
         count(*) as stage1_opportunities,
@@ -31,6 +32,7 @@ stage1_daily as (
     where stage1_reached_at is not null
     group by
         cast(stage1_reached_at as date),
+        source_relation,
         segment,
         lead_source
 ),
@@ -38,6 +40,7 @@ stage1_daily as (
 stage2_daily as (
     select
         cast(stage2_reached_at as date) as reached_on,
+        source_relation,
         segment,
         lead_source,
         0 as stage1_opportunities,
@@ -49,6 +52,7 @@ stage2_daily as (
     where stage2_reached_at is not null
     group by
         cast(stage2_reached_at as date),
+        source_relation,
         segment,
         lead_source
 ),
@@ -60,7 +64,7 @@ daily as (
 ),
 
 by_period as (
-    {{ union_by_period_grain('daily', 'reached_on', ['segment', 'lead_source'], [
+    {{ union_by_period_grain('daily', 'reached_on', ['source_relation', 'segment', 'lead_source'], [
         'sum(stage1_opportunities) as stage1_opportunities',
         'sum(stage1_pipeline_arr) as stage1_pipeline_arr',
         'sum(stage1_cohort_reached_stage2) as stage1_cohort_reached_stage2',
@@ -74,6 +78,7 @@ final as (
         by_period.period_grain,
         by_period.period_start,
         periods.period_end,
+        by_period.source_relation,
         by_period.segment,
         by_period.lead_source,
         cast(by_period.stage1_opportunities as {{ dbt.type_bigint() }}) as stage1_opportunities,

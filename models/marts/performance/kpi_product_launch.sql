@@ -66,6 +66,7 @@ first_activity as (
 product_spans as (
     select
         products.product_id,
+        products.source_relation,
         products.product_name,
         products.product_family,
         products.launched_on,
@@ -87,6 +88,7 @@ product_months as (
         product_spans.product_id,
         months.month_start,
         months.month_end,
+        product_spans.source_relation,
         product_spans.product_name,
         product_spans.product_family,
         product_spans.launched_on,
@@ -126,6 +128,7 @@ final as (
         product_id,
         month_start,
         month_end,
+        source_relation,
         product_name,
         product_family,
         months_since_launch,

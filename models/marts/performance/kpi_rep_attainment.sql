@@ -72,6 +72,7 @@ attained as (
         quotas.user_id,
         quotas.period_start,
         quotas.period_end,
+        quotas.source_relation,
         quotas.quota_amount,
         coalesce(sum(activity_by_day.won_opportunities), 0) as won_opportunities,
         coalesce(sum(activity_by_day.closed_opportunities), 0) as closed_opportunities,
@@ -89,6 +90,7 @@ attained as (
         quotas.user_id,
         quotas.period_start,
         quotas.period_end,
+        quotas.source_relation,
         quotas.quota_amount
 ),
 
@@ -119,6 +121,7 @@ joined as (
         attained.user_id,
         attained.period_start,
         attained.period_end,
+        attained.source_relation,
         users.full_name,
         users.role,
         users.team,
@@ -160,6 +163,7 @@ final as (
         user_id,
         period_start,
         period_end,
+        source_relation,
         full_name,
         role,
         team,

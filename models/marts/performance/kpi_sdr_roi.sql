@@ -36,6 +36,7 @@ months as (
 sdrs as (
     select
         user_id,
+        source_relation,
         full_name,
         team,
         segment,
@@ -55,6 +56,7 @@ sdr_months as (
         sdrs.user_id,
         months.month_start,
         months.month_end,
+        sdrs.source_relation,
         sdrs.full_name,
         sdrs.team,
         sdrs.segment,
@@ -154,6 +156,7 @@ final as (
         user_id,
         month_start,
         month_end,
+        source_relation,
         full_name,
         team,
         segment,

@@ -1,5 +1,5 @@
 {#-
-    SDRs by hire quarter (fiscal) and team: how many reached the target ROI
+    SDRs by hire quarter (fiscal), CRM connection (source_relation) and team: how many reached the target ROI
     (var sdr_target_roi) within their first var sdr_roi_horizon_months months
     employed (default 12: months_since_hire 0..11).
     The share counts, in its denominator, only SDRs that can be judged:
@@ -18,6 +18,7 @@ with sdr_months as (
 sdrs as (
     select
         user_id,
+        source_relation,
         team,
         hired_on,
         min(month_start) as hire_month_start,
@@ -29,6 +30,7 @@ sdrs as (
     from sdr_months
     group by
         user_id,
+        source_relation,
         team,
         hired_on
 ),
@@ -50,6 +52,7 @@ judged as (
 cohorts as (
     select
         hire_quarter_start,
+        source_relation,
         coalesce(team, 'unknown') as team,
         count(*) as sdrs_hired,
         sum(1 - has_ote) as sdrs_without_ote,
@@ -61,12 +64,14 @@ cohorts as (
     from judged
     group by
         hire_quarter_start,
+        source_relation,
         coalesce(team, 'unknown')
 ),
 
 final as (
     select
         hire_quarter_start,
+        source_relation,
         team,
         {{ period_end('quarter', 'hire_quarter_start') }} as hire_quarter_end,
         {{ fiscal_year('hire_quarter_start') }} as fiscal_year,

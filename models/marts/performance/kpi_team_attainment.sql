@@ -6,6 +6,8 @@
     - manager_direct: a manager's direct reports (manager_id);
     - manager_tree: everyone below a manager, at any depth
       (int_user_hierarchy); the manager's own quota is not in it.
+    Every group is within one CRM connection (source_relation, in the
+    grain: two connections' teams of the same name are two rows).
     Counts and amounts add up over the reps of the group; pct_reps_at_quota
     is over ramped reps only (null when there are none).
 -#}
@@ -40,12 +42,14 @@ by_team as (
     select
         'team' as rollup_type,
         coalesce(reps.team, 'unknown') as rollup_key,
+        reps.source_relation,
         reps.period_start,
         reps.period_end,
         {{ aggregates | join(",\n        ") }}
     from reps
     group by
         coalesce(reps.team, 'unknown'),
+        reps.source_relation,
         reps.period_start,
         reps.period_end
 ),
@@ -54,6 +58,7 @@ by_manager_direct as (
     select
         'manager_direct' as rollup_type,
         reps.manager_id as rollup_key,
+        reps.source_relation,
         reps.period_start,
         reps.period_end,
         {{ aggregates | join(",\n        ") }}
@@ -61,6 +66,7 @@ by_manager_direct as (
     where reps.manager_id is not null
     group by
         reps.manager_id,
+        reps.source_relation,
         reps.period_start,
         reps.period_end
 ),
@@ -69,6 +75,7 @@ by_manager_tree as (
     select
         'manager_tree' as rollup_type,
         hierarchy.manager_id as rollup_key,
+        reps.source_relation,
         reps.period_start,
         reps.period_end,
         {{ aggregates | join(",\n        ") }}
@@ -77,6 +84,7 @@ by_manager_tree as (
         on reps.user_id = hierarchy.user_id
     group by
         hierarchy.manager_id,
+        reps.source_relation,
         reps.period_start,
         reps.period_end
 ),
@@ -93,6 +101,7 @@ final as (
     select
         rollups.rollup_type,
         rollups.rollup_key,
+        rollups.source_relation,
         rollups.period_start,
         rollups.period_end,
         case when rollups.rollup_type = 'team' then rollups.rollup_key end as team,

@@ -1,11 +1,11 @@
 {#-
-    ARR movements per month and account segment, and per fiscal quarter and
+    ARR movements per month, CRM connection (source_relation) and account segment, and per fiscal quarter and
     fiscal year by summing their months: starting ARR (previous month end),
     new, reactivation, expansion, contraction and churned ARR, ending ARR,
     and the customer counts. Identity on every row:
     ending = starting + new + reactivation + expansion - contraction - churned.
     Months run from the first month end with ARR to the last month end on or
-    before the as-of date; every segment gets a row every month (zeros when
+    before the as-of date; every connection and segment gets a row every month (zeros when
     nothing happened), so quarter and year rows always start at their first
     month.
 -#}
@@ -29,11 +29,15 @@ month_ends as (
 ),
 
 segments as (
-    select distinct segment from movements
+    select distinct
+        source_relation,
+        segment
+    from movements
 ),
 
 monthly_by_segment as (
     select
+        source_relation,
         segment,
         month_start,
         sum(starting_arr) as starting_arr,
@@ -52,6 +56,7 @@ monthly_by_segment as (
         sum(case when ending_arr > 0 then 1 else 0 end) as ending_customers
     from movements
     group by
+        source_relation,
         segment,
         month_start
 ),
@@ -59,6 +64,7 @@ monthly_by_segment as (
 -- Every segment every month, so a month without movements still carries its ARR.
 monthly as (
     select
+        segments.source_relation,
         segments.segment,
         month_ends.month_start,
         month_ends.month_end,
@@ -81,6 +87,7 @@ monthly as (
     left join monthly_by_segment
         on
             month_ends.month_start = monthly_by_segment.month_start
+            and {{ same_source_relation('segments', 'monthly_by_segment') }}
             and segments.segment = monthly_by_segment.segment
 ),
 
@@ -90,8 +97,8 @@ months_in_periods as (
         periods.period_grain,
         periods.period_start,
         monthly.*,
-        min(monthly.month_start) over (partition by periods.period_grain, periods.period_start, monthly.segment) as first_month_start,
-        max(monthly.month_start) over (partition by periods.period_grain, periods.period_start, monthly.segment) as last_month_start
+        min(monthly.month_start) over (partition by periods.period_grain, periods.period_start, monthly.source_relation, monthly.segment) as first_month_start,
+        max(monthly.month_start) over (partition by periods.period_grain, periods.period_start, monthly.source_relation, monthly.segment) as last_month_start
     from monthly
     inner join periods
         on
@@ -104,6 +111,7 @@ by_period as (
     select
         period_grain,
         period_start,
+        source_relation,
         segment,
         max(month_end) as measured_through,
         count(*) as months,
@@ -125,6 +133,7 @@ by_period as (
     group by
         period_grain,
         period_start,
+        source_relation,
         segment
 ),
 
@@ -133,6 +142,7 @@ final as (
         by_period.period_grain,
         by_period.period_start,
         periods.period_end,
+        by_period.source_relation,
         by_period.segment,
         cast(by_period.starting_arr as {{ type_money() }}) as starting_arr,
         cast(by_period.new_arr as {{ type_money() }}) as new_arr,

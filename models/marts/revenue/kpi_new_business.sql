@@ -1,6 +1,6 @@
 {#-
-    New business per period (week, month, fiscal quarter, fiscal year) and
-    account segment, over the new_business opportunities closed (won or lost)
+    New business per period (week, month, fiscal quarter, fiscal year), CRM
+    connection (source_relation) and account segment, over the new_business opportunities closed (won or lost)
     in the period by close date: win rate by count and by amount, new
     business ARR, average deal size, average and median sales cycle of the
     won ones; new logos (accounts whose first ever won opportunity, of any
@@ -21,6 +21,7 @@ periods as (
 
 closed_new_business as (
     select
+        source_relation,
         segment,
         close_date,
         is_won,
@@ -33,7 +34,7 @@ closed_new_business as (
 ),
 
 deals_by_period as (
-    {{ union_by_period_grain('closed_new_business', 'close_date', ['segment'], [
+    {{ union_by_period_grain('closed_new_business', 'close_date', ['source_relation', 'segment'], [
         "sum(case when is_won then 1 else 0 end) as won_opportunities",
         "sum(case when is_won then 0 else 1 end) as lost_opportunities",
         "sum(case when is_won then arr_amount else 0 end) as won_arr",
@@ -47,6 +48,7 @@ deals_by_period as (
 first_wins as (
     select
         account_id,
+        source_relation,
         segment,
         min(close_date) as first_won_on
     from opportunities
@@ -55,11 +57,12 @@ first_wins as (
         and account_id is not null
     group by
         account_id,
+        source_relation,
         segment
 ),
 
 new_logos_by_period as (
-    {{ union_by_period_grain('first_wins', 'first_won_on', ['segment'], ["count(*) as new_logos"]) }}
+    {{ union_by_period_grain('first_wins', 'first_won_on', ['source_relation', 'segment'], ["count(*) as new_logos"]) }}
 ),
 
 -- ARR and paying accounts at the period end: the period's last month end, or
@@ -82,6 +85,7 @@ arr_by_period as (
     select
         arpa_periods.period_grain,
         arpa_periods.period_start,
+        account_arr.source_relation,
         account_arr.segment,
         arpa_periods.arpa_month_end,
         sum(account_arr.arr) as arr_at_period_end,
@@ -93,6 +97,7 @@ arr_by_period as (
     group by
         arpa_periods.period_grain,
         arpa_periods.period_start,
+        account_arr.source_relation,
         account_arr.segment,
         arpa_periods.arpa_month_end
 ),
@@ -101,18 +106,21 @@ keys as (
     select
         period_grain,
         period_start,
+        source_relation,
         segment
     from deals_by_period
     union
     select
         period_grain,
         period_start,
+        source_relation,
         segment
     from new_logos_by_period
     union
     select
         period_grain,
         period_start,
+        source_relation,
         segment
     from arr_by_period
 ),
@@ -122,6 +130,7 @@ final as (
         keys.period_grain,
         keys.period_start,
         periods.period_end,
+        keys.source_relation,
         keys.segment,
         cast(coalesce(deals.won_opportunities, 0) as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
@@ -151,16 +160,19 @@ final as (
         on
             keys.period_grain = deals.period_grain
             and keys.period_start = deals.period_start
+            and {{ same_source_relation('keys', 'deals') }}
             and keys.segment = deals.segment
     left join new_logos_by_period as logos
         on
             keys.period_grain = logos.period_grain
             and keys.period_start = logos.period_start
+            and {{ same_source_relation('keys', 'logos') }}
             and keys.segment = logos.segment
     left join arr_by_period as arr
         on
             keys.period_grain = arr.period_grain
             and keys.period_start = arr.period_start
+            and {{ same_source_relation('keys', 'arr') }}
             and keys.segment = arr.segment
 )
 

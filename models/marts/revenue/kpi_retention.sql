@@ -1,11 +1,13 @@
 {#-
-    Trailing-twelve-month retention per month end and account segment. The
+    Trailing-twelve-month retention per month end, CRM connection
+    (source_relation) and account segment. The
     base is the accounts with ARR > 0 at the month end twelve months earlier:
     base_arr (their ARR then), retained_arr (their ARR now, 0 if churned),
     gross_retained_arr (per account the lower of now and then), and the
     customer counts. Accounts won in between are not in the base. Rows start
     at the 13th month of ARR history (the first month end twelve months after
-    the first month end with any ARR); every segment gets a row every month.
+    the first month end with any ARR); every connection and segment gets a row every
+    month.
 -#}
 with arr as (
     select * from {{ ref('int_account_arr_monthly') }}
@@ -27,12 +29,16 @@ month_ends as (
 ),
 
 segments as (
-    select distinct segment from arr
+    select distinct
+        source_relation,
+        segment
+    from arr
 ),
 
 base as (
     select
         arr.account_id,
+        arr.source_relation,
         arr.segment,
         cast({{ dbt.dateadd('month', 12, 'arr.month_start') }} as date) as month_start,
         arr.arr as base_arr
@@ -41,6 +47,7 @@ base as (
 
 base_now as (
     select
+        base.source_relation,
         base.segment,
         base.month_start,
         base.base_arr,
@@ -54,6 +61,7 @@ base_now as (
 
 by_segment as (
     select
+        source_relation,
         segment,
         month_start,
         sum(base_arr) as base_arr,
@@ -63,6 +71,7 @@ by_segment as (
         sum(case when current_arr > 0 then 1 else 0 end) as retained_customers
     from base_now
     group by
+        source_relation,
         segment,
         month_start
 ),
@@ -72,6 +81,7 @@ final as (
         'month' as period_grain,
         month_ends.month_start as period_start,
         month_ends.month_end as period_end,
+        segments.source_relation,
         segments.segment,
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -11, 'month_ends.month_start')) }} as date) as base_month_end,
         cast(coalesce(by_segment.base_arr, 0) as {{ type_money() }}) as base_arr,
@@ -87,6 +97,7 @@ final as (
     left join by_segment
         on
             month_ends.month_start = by_segment.month_start
+            and {{ same_source_relation('segments', 'by_segment') }}
             and segments.segment = by_segment.segment
 )
 

@@ -10,7 +10,8 @@ renamed as (
         cast(industry as {{ dbt.type_string() }}) as industry,
         coalesce(cast(segment as {{ dbt.type_string() }}), 'unknown') as segment,
         cast(region as {{ dbt.type_string() }}) as region,
-        {{ utc_timestamp("created_at") }} as created_at
+        {{ utc_timestamp("created_at") }} as created_at,
+        {{ staged_source_relation('accounts', 'account_id') }} as source_relation
     from source
 )
 

@@ -9,7 +9,8 @@ renamed as (
         cast(lead_id as {{ dbt.type_string() }}) as lead_id,
         cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
         lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type,
-        {{ utc_timestamp("occurred_at") }} as occurred_at
+        {{ utc_timestamp("occurred_at") }} as occurred_at,
+        {{ staged_source_relation('activities', 'user_id') }} as source_relation
     from source
 )
 

@@ -6,7 +6,8 @@ renamed as (
     select
         {{ normalise_currency('currency') }} as currency,
         cast(rate_to_reporting as {{ type_amount() }}) as rate_to_reporting,
-        cast(rate_date as date) as rate_date
+        cast(rate_date as date) as rate_date,
+        {{ staged_source_relation('exchange_rates') }} as source_relation
     from source
 )
 

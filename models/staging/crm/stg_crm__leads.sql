@@ -15,7 +15,8 @@ renamed as (
         {{ utc_timestamp("mql_at") }} as mql_at,
         {{ utc_timestamp("sql_at") }} as sql_at,
         {{ utc_timestamp("disqualified_at") }} as disqualified_at,
-        {{ utc_timestamp("converted_at") }} as converted_at
+        {{ utc_timestamp("converted_at") }} as converted_at,
+        {{ staged_source_relation('leads', 'lead_id') }} as source_relation
     from source
 )
 

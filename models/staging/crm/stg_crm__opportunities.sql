@@ -17,7 +17,8 @@ renamed as (
         cast(amount as {{ type_amount() }}) as raw_amount,
         {{ utc_timestamp("created_at") }} as raw_created_at,
         cast(close_date as date) as close_date,
-        {{ utc_timestamp("updated_at") }} as updated_at
+        {{ utc_timestamp("updated_at") }} as updated_at,
+        {{ staged_source_relation('opportunities', 'opportunity_id') }} as source_relation
     from source
 ),
 
@@ -46,7 +47,8 @@ repaired as (
         close_date,
         updated_at,
         coalesce(raw_amount < 0, false) as has_negative_amount,
-        coalesce(cast(raw_created_at as date) > close_date, false) as is_closed_before_created
+        coalesce(cast(raw_created_at as date) > close_date, false) as is_closed_before_created,
+        source_relation
     from renamed
 )
 

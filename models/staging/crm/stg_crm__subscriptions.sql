@@ -10,7 +10,8 @@ renamed as (
         {{ normalise_currency('currency') }} as currency,
         cast(arr as {{ type_amount() }}) as raw_arr,
         cast(starts_on as date) as starts_on,
-        cast(ends_on as date) as ends_on
+        cast(ends_on as date) as ends_on,
+        {{ staged_source_relation('subscriptions', 'account_id') }} as source_relation
     from source
 ),
 
@@ -25,7 +26,8 @@ repaired as (
         case when raw_arr > 0 then raw_arr else 0 end as arr,
         starts_on,
         ends_on,
-        coalesce(raw_arr < 0, false) as has_negative_amount
+        coalesce(raw_arr < 0, false) as has_negative_amount,
+        source_relation
     from renamed
 )
 

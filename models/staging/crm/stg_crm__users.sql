@@ -15,7 +15,8 @@ renamed as (
         cast(annual_ote as {{ type_amount() }}) as annual_ote,
         cast(ramp_months as {{ dbt.type_int() }}) as ramp_months,
         cast(hired_on as date) as hired_on,
-        cast(left_on as date) as left_on
+        cast(left_on as date) as left_on,
+        {{ staged_source_relation('users', 'user_id') }} as source_relation
     from source
 )
 
