@@ -201,7 +201,8 @@ def test_the_day_changed_the_leads_it_should(incremental_and_full) -> None:
 def test_the_day_changed_the_account_months_it_should(incremental_and_full) -> None:
     """The ARR fact took the incremental path: earlier month ends kept, the new month end written."""
     incremental_db, _, _, _, compiled = incremental_and_full
-    assert "month_start >= cast(" in compiled["int_account_product_arr_monthly"], \
+    assert "month_start >= cast(" in compiled["int_account_product_arr_monthly"] \
+        and "cast('1900-01-01' as date)" not in compiled["int_account_product_arr_monthly"], \
         "int_account_product_arr_monthly did not take the incremental path"
     fact = table_relations(incremental_db)["int_account_product_arr_monthly"]
     by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))

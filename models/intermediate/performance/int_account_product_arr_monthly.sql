@@ -37,6 +37,9 @@
     )
 }}
 {%- set lookback_start = incremental_lookback_start() %}
+{#- A full build: every month (the bounds are the beginning of time). -#}
+{%- set first_month_start = "cast('1900-01-01' as date)" %}
+{%- set previous_month_start = first_month_start %}
 {%- if lookback_start is not none %}
     {%- set first_month = modules.datetime.datetime.strptime(lookback_start[:7] ~ "-01", "%Y-%m-%d") %}
     {%- set previous_month = (first_month - modules.datetime.timedelta(days=1)).replace(day=1) %}
@@ -70,9 +73,7 @@ months as (
     from dates
     where
         month_end <= {{ as_of_date() }}
-        {%- if lookback_start is not none %}
         and month_start >= {{ previous_month_start }}
-        {%- endif %}
 ),
 
 -- The rate of each subscription currency at each month end, looked up once
@@ -247,9 +248,7 @@ final as (
     from classified
     left join accounts
         on classified.account_id = accounts.account_id
-    {%- if lookback_start is not none %}
     where classified.month_start >= {{ first_month_start }}
-    {%- endif %}
 )
 
 select * from final

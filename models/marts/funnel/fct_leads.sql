@@ -101,18 +101,14 @@ batch_leads as (
     from stale_leads
 ),
 
-leads as (
-    select * from {{ ref('int_lead_lifecycle') }}
-    where lead_id in (select batch_leads.lead_id from batch_leads)
-),
-
-{%- else %}
-
-leads as (
-    select * from {{ ref('int_lead_lifecycle') }}
-),
-
 {%- endif %}
+
+leads as (
+    select * from {{ ref('int_lead_lifecycle') }}
+    {%- if lookback_start is not none %}
+    where lead_id in (select batch_leads.lead_id from batch_leads)
+    {%- endif %}
+),
 
 joined as (
     select
