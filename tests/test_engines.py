@@ -8,7 +8,7 @@ starts a throwaway one with scripts/ci/start_postgres.sh and stops it).
 Each engine test loads the session's generated raw files (tests/conftest.py)
 into the engine's `raw` schema, runs the full `dbt build` (models, data
 tests, unit tests) on it, then compares every table of the marts layer with
-the session's DuckDB build of the same data: same columns, same rows (as multisets), after normalising types
+a DuckDB build of the same data (seeds and models): same columns, same rows (as multisets), after normalising types
 (numbers to 6 decimal places, so decimals of any scale and floats compare;
 timestamps to whole seconds, UTC; dates as ISO text; build_metadata without
 its run-specific built_at and invocation_id). On PostgreSQL the BI reader role
@@ -83,13 +83,13 @@ def _record_comparison(scratch: Path, engine: str, expected: dict[str, tuple[lis
 
 
 def _build(engine: str, scratch: Path, raw_dir: Path | None, database: Path | None = None,
-           extra: dict[str, Any] | None = None):
+           extra: dict[str, Any] | None = None, extra_args: list[str] | None = None):
     from sales_kpis.dbt_runner import DbtOptions, run_dbt
 
     options = DbtOptions(raw_dir=raw_dir, database=database, target=engine, as_of=AS_OF,
                          target_path=scratch / f"target-{engine}")
     started = time.perf_counter()
-    run = run_dbt("build", options, extra_args=["--log-path", str(scratch / f"logs-{engine}")])
+    run = run_dbt("build", options, extra_args=["--log-path", str(scratch / f"logs-{engine}"), *(extra_args or [])])
     seconds = time.perf_counter() - started
     problems = [f"{result.resource_type} {result.name}: {result.status} {result.message}" for result in run.failures]
     assert run.success and not problems and run.exception is None, (
@@ -184,12 +184,17 @@ def compare_marts(expected: dict[str, tuple[list[str], Counter]],
 
 
 @pytest.fixture(scope="module")
-def duckdb_marts(built_warehouse, scratch: Path) -> dict[str, tuple[list[str], Counter]]:
-    """Every marts-layer table of the session's DuckDB build (tests/conftest.py), normalised."""
-    relations = mart_relations(built_warehouse.target_path)
+def duckdb_marts(engines_raw_dir: Path, scratch: Path) -> dict[str, tuple[list[str], Counter]]:
+    """Every marts-layer table of a DuckDB build of the same data, normalised: the reference.
+
+    Seeds and models only: DuckDB's data and unit tests run in `make test`
+    (tests/test_build.py), so the reference build skips them (CI time).
+    """
+    options = _build("duckdb", scratch, engines_raw_dir, database=scratch / "duckdb" / "wh.duckdb",
+                     extra_args=["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"])
+    relations = mart_relations(options.target_path)
     assert relations, "no table models in the marts layer"
-    _record_time(scratch, "duckdb", built_warehouse.run.elapsed, nodes=len(built_warehouse.run.results))
-    return {name: read_duckdb(built_warehouse.database, schema, table) for name, (schema, table) in relations.items()}
+    return {name: read_duckdb(options.database, schema, table) for name, (schema, table) in relations.items()}
 
 
 READER_ROLE, READER_LOGIN, READER_PASSWORD = "sales_kpis_reader", "sales_kpis_bi_tool", "bi-tool-ci-password"
@@ -293,7 +298,13 @@ def test_spark_marts_equal_duckdb(scratch: Path, engines_raw_dir: Path, duckdb_m
     schema = os.environ.get("SALES_KPIS_SPARK_SCHEMA", "analytics")
     for (stale,) in spark.sql(f"show databases like '{schema}*'").collect():  # a fresh build, as in CI
         spark.sql(f"drop database {stale} cascade")
-    options = _build("spark", scratch, None)
+    # Every node by default. SALES_KPIS_SPARK_DATA_TESTS=0 (make test-engines
+    # in CI, for time) leaves out the data tests: seeds, every model and every
+    # unit test still build on Spark, the data tests run on DuckDB and
+    # PostgreSQL, and every mart must equal DuckDB's (where they pass).
+    data_tests = os.environ.get("SALES_KPIS_SPARK_DATA_TESTS", "1") != "0"
+    options = _build("spark", scratch, None, extra={"data_tests": data_tests},
+                     extra_args=None if data_tests else ["--exclude-resource-type", "test"])
     actual = {}
     for name, (schema, table) in mart_relations(options.target_path).items():
         frame = spark.table(f"{schema}.{table}")
