@@ -41,7 +41,7 @@ help:
 	@echo "make report     dashboard of the warehouse into $(SCRATCH)/report/index.html, screenshot docs/report.png"
 	@echo "make bench      benchmark a full dbt build at SCALE=S|M|L (10k/1M/10M leads): bench/results/"
 	@echo "make engines    virtualenv .venv-engines with dbt-postgres and dbt-spark (pinned)"
-	@echo "make test-engines  PostgreSQL (throwaway server) and Spark builds, every mart compared with DuckDB"
+	@echo "make test-engines  PostgreSQL (throwaway server) and Spark builds of $(ENGINES_LEADS) leads, every mart compared with DuckDB (CI: after make test)"
 	@echo "make clean      remove build output (build/, target/, logs/, the warehouse file)"
 	@echo "make distclean  clean, and remove the virtualenv"
 
