@@ -156,7 +156,7 @@ def spark_environment(scratch_dir: Path, driver_memory: str = "2g") -> dict[str,
             f"jdbc:derby:;databaseName={scratch / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch}",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "4",
+        "spark.sql.shuffle.partitions": "1",
         "spark.ui.enabled": "false",
         "spark.sql.catalogImplementation": "hive",
     }

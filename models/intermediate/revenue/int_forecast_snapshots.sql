@@ -398,7 +398,9 @@ final as (
         forecastable_metrics.measured_at,
         cast(with_company.actual_to_date as {{ type_money() }}) as actual_to_date,
         cast(with_company.trailing_3m_value as {{ type_money() }}) as trailing_3m_value,
-        cast(with_company.trailing_3m_value as {{ type_amount() }}) / 3 as trailing_3m_monthly_avg,
+        -- An explicit decimal type: engines give the quotient different types
+        -- and scales (DuckDB a double, PostgreSQL an unconstrained numeric).
+        cast(cast(with_company.trailing_3m_value as {{ type_amount() }}) / 3 as {{ type_amount() }}) as trailing_3m_monthly_avg,
         cast(
             {{ dbt.datediff('forecast_periods.last_month_end', 'forecast_periods.period_end', 'month') }}
             - case

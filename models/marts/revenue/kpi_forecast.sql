@@ -47,14 +47,16 @@ joined as (
         current_targets.segment,
         current_targets.pct_period_elapsed,
         current_targets.target_value,
-        coalesce(snapshots.actual_to_date, 0) as actual_to_date,
-        coalesce(snapshots.trailing_3m_value, 0) as trailing_3m_value,
+        -- coalesce() with 0 widens the money type on PostgreSQL (numeric of
+        -- any scale): cast back, so every engine returns cents.
+        cast(coalesce(snapshots.actual_to_date, 0) as {{ type_money() }}) as actual_to_date,
+        cast(coalesce(snapshots.trailing_3m_value, 0) as {{ type_money() }}) as trailing_3m_value,
         coalesce(snapshots.trailing_3m_monthly_avg, 0) as trailing_3m_monthly_avg,
         snapshots.remaining_months,
-        coalesce(snapshots.run_rate_forecast, 0) as run_rate_forecast,
-        coalesce(snapshots.open_pipeline_arr, 0) as open_pipeline_arr,
-        coalesce(snapshots.weighted_pipeline_arr, 0) as weighted_pipeline_arr,
-        coalesce(snapshots.pipeline_forecast, 0) as pipeline_forecast,
+        cast(coalesce(snapshots.run_rate_forecast, 0) as {{ type_money() }}) as run_rate_forecast,
+        cast(coalesce(snapshots.open_pipeline_arr, 0) as {{ type_money() }}) as open_pipeline_arr,
+        cast(coalesce(snapshots.weighted_pipeline_arr, 0) as {{ type_money() }}) as weighted_pipeline_arr,
+        cast(coalesce(snapshots.pipeline_forecast, 0) as {{ type_money() }}) as pipeline_forecast,
         snapshots.stage1_won_arr,
         snapshots.stage1_closed_arr,
         snapshots.stage1_to_won_rate
