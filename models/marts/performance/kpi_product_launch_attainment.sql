@@ -76,63 +76,11 @@ bookings_by_day as (
 ),
 
 movement_actuals as (
-    select
-        targets.product_id,
-        targets.metric,
-        targets.segment,
-        targets.period_start,
-        targets.period_end,
-        sum(
-            case targets.metric
-                {%- for metric in movement_metrics %}
-                    when '{{ metric }}' then movements_by_month.{{ metric }}
-                {%- endfor %}
-            end
-        ) as actual_value
-    from targets
-    inner join movements_by_month
-        on
-            targets.product_id = movements_by_month.product_id
-            and (targets.segment is null or targets.segment = movements_by_month.segment)
-            and targets.period_start <= movements_by_month.month_end
-            and targets.period_end >= movements_by_month.month_end
-    where targets.metric in ('{{ movement_metrics | join("', '") }}')
-    group by
-        targets.product_id,
-        targets.metric,
-        targets.segment,
-        targets.period_start,
-        targets.period_end
+    {{- product_target_actuals('movements_by_month', movement_metrics, 'month_end') }}
 ),
 
 bookings_actuals as (
-    select
-        targets.product_id,
-        targets.metric,
-        targets.segment,
-        targets.period_start,
-        targets.period_end,
-        sum(
-            case targets.metric
-                {%- for metric in bookings_metrics %}
-                    when '{{ metric }}' then bookings_by_day.{{ metric }}
-                {%- endfor %}
-            end
-        ) as actual_value
-    from targets
-    inner join bookings_by_day
-        on
-            targets.product_id = bookings_by_day.product_id
-            and (targets.segment is null or targets.segment = bookings_by_day.segment)
-            and targets.period_start <= bookings_by_day.close_date
-            and targets.period_end >= bookings_by_day.close_date
-    where targets.metric in ('{{ bookings_metrics | join("', '") }}')
-    group by
-        targets.product_id,
-        targets.metric,
-        targets.segment,
-        targets.period_start,
-        targets.period_end
+    {{- product_target_actuals('bookings_by_day', bookings_metrics, 'close_date') }}
 ),
 
 actuals as (
