@@ -51,18 +51,7 @@ movements as (
         0 as won_opportunities,
         cast(0 as {{ type_money() }}) as bookings_arr,
         cast(0 as {{ type_money() }}) as new_business_arr,
-        sum(starting_arr) as starting_arr,
-        sum(new_arr) as new_arr,
-        sum(reactivation_arr) as reactivation_arr,
-        sum(expansion_arr) as expansion_arr,
-        sum(contraction_arr) as contraction_arr,
-        sum(churned_arr) as churned_arr,
-        sum(ending_arr) as ending_arr,
-        sum(case when starting_arr > 0 then 1 else 0 end) as starting_customers,
-        sum(case when movement_type = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement_type = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when movement_type = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when ending_arr > 0 then 1 else 0 end) as ending_customers
+        {{ arr_movement_sums(["new", "reactivation", "churn"]) }}
     from arr_movements
     group by
         product_id,

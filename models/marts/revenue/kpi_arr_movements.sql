@@ -40,20 +40,7 @@ monthly_by_segment as (
         source_relation,
         segment,
         month_start,
-        sum(starting_arr) as starting_arr,
-        sum(new_arr) as new_arr,
-        sum(reactivation_arr) as reactivation_arr,
-        sum(expansion_arr) as expansion_arr,
-        sum(contraction_arr) as contraction_arr,
-        sum(churned_arr) as churned_arr,
-        sum(ending_arr) as ending_arr,
-        sum(case when starting_arr > 0 then 1 else 0 end) as starting_customers,
-        sum(case when movement_type = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement_type = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when movement_type = 'expansion' then 1 else 0 end) as expanded_customers,
-        sum(case when movement_type = 'contraction' then 1 else 0 end) as contracted_customers,
-        sum(case when movement_type = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when ending_arr > 0 then 1 else 0 end) as ending_customers
+        {{ arr_movement_sums() }}
     from movements
     group by
         source_relation,
