@@ -25,6 +25,12 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# Under pytest-xdist (make pytest: `-n 2 --dist loadfile`) each worker is its
+# own process: dbt's log file goes to a per-worker directory, so two workers
+# never append to (or rotate) one logs/dbt.log.
+if os.environ.get("PYTEST_XDIST_WORKER") and "DBT_LOG_PATH" not in os.environ:
+    os.environ["DBT_LOG_PATH"] = str(Path(__file__).resolve().parent.parent / "build" / "pytest-logs"
+                                     / os.environ["PYTEST_XDIST_WORKER"])
 
 from sales_kpis.dbt_runner import DbtOptions, DbtRun, run_dbt  # noqa: E402
 

@@ -73,6 +73,8 @@ def test_build_succeeds(built_warehouse):
     counts = run.counts()
     assert counts["model"]["success"] >= len(contract.TABLES)
     assert counts["test"]["pass"] > 0
+    # The session build is make test's dbt build: unit tests included.
+    assert counts["unit_test"]["pass"] > 0, dict(counts["unit_test"])
     assert not run.failures
 
 
