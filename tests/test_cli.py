@@ -15,7 +15,7 @@ from conftest import copy_raw
 from sales_kpis import cli, contract
 from sales_kpis.dbt_runner import DbtOptions, dbt_args
 
-COMMANDS = ["generate", "validate", "build", "demo"]
+COMMANDS = ["generate", "validate", "build", "demo", "import"]
 
 
 @pytest.fixture
@@ -205,3 +205,41 @@ def test_demo_summary_counts_the_published_tables(built_warehouse):
     assert not any(name.startswith("raw.") for name in summary)
     assert not any("stg_crm__" in name for name in summary), "staging views are not listed"
     assert staged_leads > 0
+
+
+# --------------------------------------------------------------------------- import
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+def test_import_names_the_missing_source_file(runner, tmp_path):
+    (tmp_path / "source").mkdir()
+    result = runner.invoke(cli.main, ["import", "olist", str(tmp_path / "source"), "--out", str(tmp_path / "raw")])
+    assert result.exit_code == 1, result.output
+    assert "olist_marketing_qualified_leads_dataset.csv" in unwrapped(result.output)
+
+
+def test_import_rejects_an_unknown_dataset(runner, tmp_path):
+    result = runner.invoke(cli.main, ["import", "hubspot", str(tmp_path), "--out", str(tmp_path / "raw")])
+    assert result.exit_code == 2
+    assert "olist" in result.output and "ravenstack" in result.output
+
+
+@pytest.mark.skipif(not (SHARED_DATASETS / "olist_marketing_funnel").is_dir(),
+                    reason="the shared datasets are not beside the repository")
+def test_import_olist_writes_a_raw_directory_the_validator_reads(runner, tmp_path):
+    """The 8,000 real MQLs land in leads; the validator flags the one real deal won before its first contact
+    (the build repairs and lists it: tests/test_olist_import.py) and nothing else that is an error."""
+    out = tmp_path / "raw"
+    result = runner.invoke(cli.main, ["import", "olist", str(SHARED_DATASETS / "olist_marketing_funnel"),
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "8,000" in result.output  # the real MQLs
+    with duckdb.connect() as connection:
+        leads = connection.execute(f"select count(*) from read_parquet('{out / 'leads.parquet'}')").fetchone()[0]
+    assert leads == 8000
+    validated = runner.invoke(cli.main, ["validate", "--raw-dir", str(out)])
+    errors = [line.split() for line in validated.output.splitlines() if line.strip().endswith(" 1")
+              and " error " in f" {line} "]
+    assert validated.exit_code == 1, validated.output
+    assert errors == [["opportunities", "close_before_creation", "error", "1"]], validated.output

@@ -223,6 +223,53 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
                   f"amounts in {result.stamp.reporting_currency}")
 
 
+#: `sales-kpis import` datasets: name -> (module, function, what it is).
+IMPORTERS = {
+    "olist": ("olist", "import_olist", "Olist marketing funnel: 8,000 MQLs, 842 closed deals (lead generation, pipeline)"),
+    "maven": ("maven_agents", "import_maven_agents",
+              "Maven CRM sales opportunities: 8,800 deals of 35 agents (individual performance, new business)"),
+    "mrr-playbook": ("mrr_playbook", "import_mrr_playbook", "dbt Labs' mrr-playbook subscriptions (ARR movements)"),
+    "ravenstack": ("ravenstack", "import_ravenstack", "RavenStack SaaS subscriptions (retention, NRR and GRR)"),
+}
+
+
+@main.command(name="import")
+@click.argument("dataset", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("source_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Raw-data directory to write the contract tables to (then: sales-kpis build --raw-dir OUT).")
+def import_dataset(dataset: str, source_dir: Path, out_dir: Path) -> None:
+    """Map a public dataset's files in SOURCE_DIR onto the raw-data contract.
+
+    \b
+    olist         Olist marketing funnel (MQLs, closed deals)
+    maven         Maven CRM sales opportunities (deals, agents, managers)
+    mrr-playbook  dbt Labs' mrr-playbook subscription periods
+    ravenstack    RavenStack SaaS subscriptions
+    """
+    import importlib
+
+    module_name, function_name, _what = IMPORTERS[dataset]
+    if not source_dir.is_dir():
+        console.print(f"[red]import failed:[/red] {source_dir} is not a directory")
+        sys.exit(1)
+    function = getattr(importlib.import_module(f"sales_kpis.importers.{module_name}"), function_name)
+    try:
+        counts = function(source_dir, out_dir)
+    except FileNotFoundError as error:
+        console.print(f"[red]import failed:[/red] {dataset}: a source file is missing: {error.filename or error}")
+        sys.exit(1)
+    except KeyError as error:
+        console.print(f"[red]import failed:[/red] {dataset}: a source file lacks the column {error}")
+        sys.exit(1)
+    table = Table("table", "rows", title=f"Wrote {out_dir} from {dataset}")
+    for name, rows in counts.items():
+        table.add_row(name, f"{rows:,}")
+    console.print(table)
+    console.print(f"next: sales-kpis validate --raw-dir {out_dir} && sales-kpis build --raw-dir {out_dir} "
+                  "--as-of <the data's last day>")
+
+
 @main.command()
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="Where the demo data lives (default data/raw).")
 @click.option("--database", type=click.Path(dir_okay=False, path_type=Path), default=None)
