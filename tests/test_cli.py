@@ -14,6 +14,7 @@ from conftest import copy_raw
 
 from sales_kpis import cli, contract
 from sales_kpis.dbt_runner import DbtOptions, dbt_args
+from sales_kpis.project import project_dir
 
 COMMANDS = ["generate", "validate", "build", "demo", "import"]
 
@@ -209,7 +210,7 @@ def test_demo_summary_counts_the_published_tables(built_warehouse):
 
 # --------------------------------------------------------------------------- import
 
-SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+SHARED_DATASETS = project_dir().parent / "shared" / "datasets"
 
 
 def test_import_names_the_missing_source_file(runner, tmp_path):
@@ -239,7 +240,8 @@ def test_import_olist_writes_a_raw_directory_the_validator_reads(runner, tmp_pat
         leads = connection.execute(f"select count(*) from read_parquet('{out / 'leads.parquet'}')").fetchone()[0]
     assert leads == 8000
     validated = runner.invoke(cli.main, ["validate", "--raw-dir", str(out)])
-    errors = [line.split() for line in validated.output.splitlines() if line.strip().endswith(" 1")
-              and " error " in f" {line} "]
+    # The problems table: "<table> <problem> <severity> <rows>".
+    errors = [parts for parts in map(str.split, validated.output.splitlines())
+              if len(parts) == 4 and parts[2] == "error"]
     assert validated.exit_code == 1, validated.output
     assert errors == [["opportunities", "close_before_creation", "error", "1"]], validated.output

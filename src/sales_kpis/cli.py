@@ -225,28 +225,20 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
 
 #: `sales-kpis import` datasets: name -> (module, function, what it is).
 IMPORTERS = {
-    "olist": ("olist", "import_olist", "Olist marketing funnel: 8,000 MQLs, 842 closed deals (lead generation, pipeline)"),
-    "maven": ("maven_agents", "import_maven_agents",
-              "Maven CRM sales opportunities: 8,800 deals of 35 agents (individual performance, new business)"),
-    "mrr-playbook": ("mrr_playbook", "import_mrr_playbook", "dbt Labs' mrr-playbook subscriptions (ARR movements)"),
-    "ravenstack": ("ravenstack", "import_ravenstack", "RavenStack SaaS subscriptions (retention, NRR and GRR)"),
+    "olist": ("olist", "import_olist", "Olist marketing funnel (MQLs, closed deals)"),
+    "maven": ("maven_agents", "import_maven_agents", "Maven CRM sales opportunities (deals, agents, managers)"),
+    "mrr-playbook": ("mrr_playbook", "import_mrr_playbook", "dbt Labs' mrr-playbook subscription periods"),
+    "ravenstack": ("ravenstack", "import_ravenstack", "RavenStack SaaS subscriptions"),
 }
 
 
-@main.command(name="import")
+@main.command(name="import", help="Map a public dataset's files in SOURCE_DIR onto the raw-data contract.\n\n\b\n"
+              + "\n".join(f"{name:<13} {what}" for name, (_module, _function, what) in IMPORTERS.items()))
 @click.argument("dataset", type=click.Choice(sorted(IMPORTERS)))
 @click.argument("source_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Raw-data directory to write the contract tables to (then: sales-kpis build --raw-dir OUT).")
 def import_dataset(dataset: str, source_dir: Path, out_dir: Path) -> None:
-    """Map a public dataset's files in SOURCE_DIR onto the raw-data contract.
-
-    \b
-    olist         Olist marketing funnel (MQLs, closed deals)
-    maven         Maven CRM sales opportunities (deals, agents, managers)
-    mrr-playbook  dbt Labs' mrr-playbook subscription periods
-    ravenstack    RavenStack SaaS subscriptions
-    """
     import importlib
 
     module_name, function_name, _what = IMPORTERS[dataset]
