@@ -44,14 +44,18 @@ class DbtOptions:
 
     def dbt_vars(self) -> dict[str, Any]:
         values = dict(self.variables)
-        if self.as_of:
-            values["as_of_date"] = self.as_of
         if self.raw_dir is not None:
             values["raw_dir"] = str(Path(self.raw_dir).resolve())
         return values
 
     def environment(self) -> dict[str, str]:
         env = {"DO_NOT_TRACK": "1", "SALES_KPIS_TARGET": self.target}
+        if self.as_of:
+            # An env var, not a dbt var: dbt re-parses the whole project when a
+            # --vars value changes, only the files that read an env var when
+            # it changes (macros/calendar/as_of_date.sql). A var as_of_date in
+            # `variables` still wins.
+            env["SALES_KPIS_AS_OF_DATE"] = self.as_of
         if self.raw_dir is not None:
             env["SALES_KPIS_RAW_DIR"] = str(Path(self.raw_dir).resolve())
         if self.database is not None:
