@@ -1,7 +1,7 @@
 """The Maven CRM pipeline through the performance marts: per-agent 2017 figures match the source file.
 
 ``../shared/datasets/maven_crm_sales_opportunities`` (8,800 deals of 35 agents)
-is imported (``importers.maven_agents``), built as of 2017-12-31, and each
+is imported (``importers.maven``), built as of 2017-12-31, and each
 agent's 2017 won revenue, won and closed deals and win rate read from
 ``kpi_rep_attainment`` (summed over the agent's 2017 quarters) must equal a
 direct count of ``sales_pipeline.csv`` with the csv module; managers
@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import build_ok, describe_run, run_build
 
-from sales_kpis.importers.maven_agents import MAVEN_AS_OF, import_maven_agents, slug
+from sales_kpis.importers.maven import MAVEN_AS_OF, import_maven, slug
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ def maven_warehouse(tmp_path_factory):
     if not (MAVEN / "sales_pipeline.csv").exists():
         pytest.skip(f"the Maven dataset is not at {MAVEN}")
     workdir = tmp_path_factory.mktemp("maven")
-    counts = import_maven_agents(MAVEN, workdir / "raw")
+    counts = import_maven(MAVEN, workdir / "raw")
     assert counts["opportunities"] == 8800
     run = run_build(workdir / "raw", workdir, as_of=MAVEN_AS_OF)
     assert build_ok(run), describe_run(run)

@@ -226,7 +226,7 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
 #: `sales-kpis import` datasets: name -> (module, function, what it is).
 IMPORTERS = {
     "olist": ("olist", "import_olist", "Olist marketing funnel (MQLs, closed deals)"),
-    "maven": ("maven_agents", "import_maven_agents", "Maven CRM sales opportunities (deals, agents, managers)"),
+    "maven": ("maven", "import_maven", "Maven CRM sales opportunities (deals, agents, managers)"),
     "mrr-playbook": ("mrr_playbook", "import_mrr_playbook", "dbt Labs' mrr-playbook subscription periods"),
     "ravenstack": ("ravenstack", "import_ravenstack", "RavenStack SaaS subscriptions"),
 }

@@ -1,55 +1,72 @@
-"""The Maven Analytics "CRM Sales Opportunities" dataset as raw contract tables.
+"""Maven CRM sales opportunities (``../shared/datasets/maven_crm_sales_opportunities``) as raw contract tables.
 
-Source files (``source_dir``): ``sales_pipeline.csv`` (8,800 deals:
-opportunity_id, sales_agent, product, account, deal_stage, engage_date,
-close_date, close_value), ``accounts.csv``, ``products.csv``,
-``sales_teams.csv``.
+The public Maven Analytics "CRM Sales Opportunities" dataset: 8,800 B2B deals
+(2016-10 .. 2017-12) of 35 sales agents under 6 managers in 3 regional
+offices. This importer maps it onto the raw-data contract so the whole
+project, and the individual-performance marts in particular, run on it.
 
-Mapping (the contract's names on the left)
-------------------------------------------
-* ``opportunities``: one per deal, all ``new_business`` (Maven has no deal
-  types), owned by the sales agent, on the account (deals without an account,
-  all still open, go to the account ``unassigned``), ``product_id`` = the
-  product (Maven's ``GTXPro`` is the ``GTX Pro`` of products.csv).
-  Stages: Prospecting -> ``Prospecting`` (stage 0), Engaging -> ``Discovery``
-  (stage 1), Won -> ``Closed Won``, Lost -> ``Closed Lost``. ``amount`` =
-  close_value for closed deals (Maven records 0 for every lost deal, so the
-  win rate by amount is 100 %); for open deals the product's sales_price, as
-  the expected value. ``created_at`` = engage_date; ``close_date`` =
-  close_date. Prospecting deals carry no date at all and engaging deals no
-  close date: both are dated on the export date (the last date in the file,
-  2017-12-31), so they are open at that as-of date. All amounts in USD.
-* ``opportunity_stage_history``: ``Discovery`` entered on engage_date (or
-  ``Prospecting`` on the export date), then ``Closed Won`` / ``Closed Lost`` on
-  close_date.
-* ``accounts``: one per account, ``industry`` = sector, ``region`` =
-  office_location, ``segment`` by employees: < 1,000 ``SMB``, < 5,000
-  ``Mid-Market``, else ``Enterprise``; created at the first engagement.
-* ``users``: the sales agents (role ``ae``, team = regional office, managed by
-  their manager) and the managers (role ``manager``), hired 2016-01-01.
-* ``products``: products.csv (family = series). Leads, subscriptions,
-  quotas and targets are empty.
+Mapping (what the source has, and what it does not):
+
+- ``sales_teams.csv`` -> ``users``: every agent is a user with role ``ae``;
+  every manager a user with role ``manager``; agents' ``manager_id`` links to
+  their manager; ``regional_office`` is both ``region`` and ``team`` (so team
+  roll-ups are offices and manager roll-ups are managers). Maven has no hire
+  dates, OTE or ramp: ``hired_on`` is January 1 of the first year with deals
+  (nobody ramps in the data), ``annual_ote`` and ``ramp_months`` are null.
+  IDs are slugs of the names (``agent-moses-frase``, ``manager-dustin-brinkmann``).
+- ``accounts.csv`` -> ``accounts``: sector -> industry, office_location ->
+  region; segment from employees (< 1,000 SMB, < 5,000 Mid-Market, else
+  Enterprise). Deals without an account (open ones only) belong to one
+  placeholder account ``maven-no-account``.
+- ``products.csv`` -> ``products`` (series -> family; no launch dates). The
+  pipeline spells one product ``GTXPro``: it is ``GTX Pro``.
+- ``sales_pipeline.csv`` -> ``opportunities``: every deal is ``new_business``
+  in USD, owned by its agent, amount = close_value (Won: the revenue; Lost:
+  0; open: none). created_at = engage_date; close_date = close_date. Open
+  deals have no dates in the source: a Prospecting deal is taken as created
+  on the data's last close date, and open deals' expected close date is that
+  day too (so they stay open at the as-of date).
+- ``opportunity_stage_history``: Engaging entered on engage_date, Won / Lost on
+  close_date; a ``stages`` file gives Maven's own funnel (Prospecting 0,
+  Engaging 1, Won 2, Lost).
+- ``quotas``: Maven has none. One row per agent and calendar quarter of the
+  data's close dates with ``quota_amount`` (default 0: the quota periods
+  exist, so attainment tables have a row per agent and quarter; attainment
+  is null and nobody is at quota).
+- ``leads``, ``subscriptions``, ``targets``: empty (the tables exist, typed).
+
+As-of date for a build: :data:`MAVEN_AS_OF` (the last close date).
+
+The revenue marts' dataset test (tests/test_revenue_datasets.py) and the
+individual-performance test (tests/test_maven_performance.py) both use this
+importer.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
 
-from sales_kpis.importers._tables import write_tables
+from sales_kpis import contract
 
-__all__ = ["EXPORT_DATE", "STAGE_MAP", "import_maven", "segment_of"]
+MAVEN_AS_OF = "2017-12-31"
+PRODUCT_ALIASES = {"GTXPro": "GTX Pro"}
+NO_ACCOUNT = "maven-no-account"
+MAVEN_STAGES = [
+    # stage_name, stage_number, is_closed, is_won, forecast_probability
+    ("Prospecting", 0, False, False, 0.1),
+    ("Engaging", 1, False, False, 0.5),
+    ("Won", 2, True, True, 1.0),
+    ("Lost", None, True, False, 0.0),
+]
 
-EXPORT_DATE = "2017-12-31"
-STAGE_MAP = {"Prospecting": "Prospecting", "Engaging": "Discovery", "Won": "Closed Won", "Lost": "Closed Lost"}
-PRODUCT_FIXES = {"GTXPro": "GTX Pro"}
-HIRED_ON = "2016-01-01"
 
-
-def _user_id(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).strip().lower()).strip("-")
 
 
 def segment_of(employees) -> str:
@@ -58,89 +75,141 @@ def segment_of(employees) -> str:
     return "SMB" if employees < 1000 else "Mid-Market" if employees < 5000 else "Enterprise"
 
 
-def import_maven(source_dir: str | Path, out_dir: str | Path) -> dict[str, int]:
-    """Write the Maven CRM pipeline as raw contract tables (parquet) into out_dir; returns {table: rows}."""
-    source_dir, out_dir = Path(source_dir), Path(out_dir)
-    pipeline = pd.read_csv(source_dir / "sales_pipeline.csv")
-    accounts = pd.read_csv(source_dir / "accounts.csv")
-    products = pd.read_csv(source_dir / "products.csv")
-    teams = pd.read_csv(source_dir / "sales_teams.csv")
+def _quarter_starts(first: dt.date, last: dt.date) -> list[dt.date]:
+    quarters, current = [], dt.date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
+    while current <= last:
+        quarters.append(current)
+        month = current.month + 3
+        current = dt.date(current.year + (month > 12), (month - 1) % 12 + 1, 1)
+    return quarters
 
-    unknown_stages = set(pipeline["deal_stage"]) - set(STAGE_MAP)
-    if unknown_stages:
-        raise ValueError(f"unknown Maven deal stages: {sorted(unknown_stages)}")
-    export = pd.Timestamp(EXPORT_DATE)
-    pipeline["product_id"] = pipeline["product"].replace(PRODUCT_FIXES)
-    pipeline["account_id"] = pipeline["account"].fillna("unassigned")
-    pipeline["created_at"] = pd.to_datetime(pipeline["engage_date"]).fillna(export)
-    pipeline["close"] = pd.to_datetime(pipeline["close_date"]).fillna(export)
-    is_closed = pipeline["deal_stage"].isin(["Won", "Lost"])
-    prices = products.set_index("product")["sales_price"]
-    pipeline["amount"] = pipeline["close_value"].where(is_closed, pipeline["product_id"].map(prices))
 
+def _quarter_end(start: dt.date) -> dt.date:
+    month = start.month + 3
+    following = dt.date(start.year + (month > 12), (month - 1) % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def _write(name: str, rows: dict[str, list] | pd.DataFrame, out: Path, fmt: str) -> int:
+    """A contract table with the contract's columns, in its logical types."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = {"text": pa.string(), "timestamp": pa.timestamp("us"), "date": pa.date32(),
+             "decimal": pa.float64(), "integer": pa.int32(), "boolean": pa.bool_()}
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    columns = contract.TABLES[name].columns if name in contract.TABLES else None
+    if columns is None:
+        raise KeyError(name)
+    arrays = []
+    for column in columns:
+        values = frame[column.name].tolist() if column.name in frame else [None] * len(frame)
+        values = [None if (value is None or (not isinstance(value, str) and pd.isna(value))) else value for value in values]
+        arrays.append(pa.array(values, type=types[column.type]))
+    table = pa.Table.from_arrays(arrays, names=[column.name for column in columns])
+    if fmt == "parquet":
+        pq.write_table(table, out / f"{name}.parquet")
+    else:
+        pacsv.write_csv(table, out / f"{name}.csv")
+    return table.num_rows
+
+
+def import_maven(src: str | Path, out: str | Path, fmt: str = "parquet",
+                        quota_amount: float = 0.0) -> dict[str, int]:
+    """Writes the contract tables for the Maven dataset in src to out; returns {table: rows}."""
+    src, out = Path(src), Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    teams = pd.read_csv(src / "sales_teams.csv")
+    accounts = pd.read_csv(src / "accounts.csv")
+    products = pd.read_csv(src / "products.csv")
+    pipeline = pd.read_csv(src / "sales_pipeline.csv", parse_dates=["engage_date", "close_date"])
+
+    first_day = min(pipeline["engage_date"].min(), pipeline["close_date"].min()).date()
+    last_day = pipeline["close_date"].max().date()
+    hired_on = dt.date(first_day.year, 1, 1)
+
+    # users: managers, then agents
+    offices = teams.groupby("manager")["regional_office"].first()
+    users = defaultdict(list)
+    for manager, office in offices.items():
+        for key, value in [("user_id", f"manager-{slug(manager)}"), ("full_name", manager), ("role", "manager"),
+                           ("team", office), ("region", office), ("manager_id", None), ("hired_on", hired_on)]:
+            users[key].append(value)
+    for agent in teams.itertuples(index=False):
+        for key, value in [("user_id", f"agent-{slug(agent.sales_agent)}"), ("full_name", agent.sales_agent),
+                           ("role", "ae"), ("team", agent.regional_office), ("region", agent.regional_office),
+                           ("manager_id", f"manager-{slug(agent.manager)}"), ("hired_on", hired_on)]:
+            users[key].append(value)
+    known_agents = set(teams["sales_agent"])
+    unknown = sorted(set(pipeline["sales_agent"]) - known_agents)
+    if unknown:
+        raise ValueError(f"agents in sales_pipeline.csv but not in sales_teams.csv: {', '.join(unknown)}")
+
+    account_rows = {
+        "account_id": [slug(name) for name in accounts["account"]] + [NO_ACCOUNT],
+        "account_name": list(accounts["account"]) + ["(no account)"],
+        "industry": list(accounts["sector"]) + [None],
+        "segment": [segment_of(e) for e in accounts["employees"]] + ["unknown"],
+        "region": list(accounts["office_location"]) + [None],
+        "created_at": [pd.Timestamp(hired_on)] * (len(accounts) + 1),
+    }
+
+    product_rows = {
+        "product_id": [slug(name) for name in products["product"]],
+        "product_name": list(products["product"]),
+        "product_family": list(products["series"]),
+    }
+
+    stage = pipeline["deal_stage"]
+    closed = stage.isin(["Won", "Lost"])
+    created = pipeline["engage_date"].fillna(pd.Timestamp(last_day))
     opportunities = pd.DataFrame({
         "opportunity_id": pipeline["opportunity_id"],
-        "account_id": pipeline["account_id"],
-        "owner_id": pipeline["sales_agent"].map(_user_id),
-        "product_id": pipeline["product_id"],
+        "account_id": [slug(a) if isinstance(a, str) else NO_ACCOUNT for a in pipeline["account"]],
+        "owner_id": [f"agent-{slug(a)}" for a in pipeline["sales_agent"]],
+        "product_id": [slug(PRODUCT_ALIASES.get(p, p)) for p in pipeline["product"]],
         "opportunity_type": "new_business",
-        "stage_name": pipeline["deal_stage"].map(STAGE_MAP),
-        "amount": pipeline["amount"],
+        "stage_name": stage,
+        "amount": pipeline["close_value"].where(closed),
         "currency": "USD",
-        "created_at": pipeline["created_at"],
-        "close_date": pipeline["close"],
+        "created_at": created,
+        "close_date": [d.date() for d in pipeline["close_date"].fillna(pd.Timestamp(last_day))],
         "is_deleted": False,
     })
-    first_stage = pd.DataFrame({
-        "opportunity_id": pipeline["opportunity_id"],
-        "stage_name": pipeline["deal_stage"].map(lambda stage: "Prospecting" if stage == "Prospecting" else "Discovery"),
-        "entered_at": pipeline["created_at"],
-    })
-    closing = pd.DataFrame({
-        "opportunity_id": pipeline.loc[is_closed, "opportunity_id"],
-        "stage_name": pipeline.loc[is_closed, "deal_stage"].map(STAGE_MAP),
-        "entered_at": pipeline.loc[is_closed, "close"],
-    })
-    history = pd.concat([first_stage, closing], ignore_index=True)
 
-    first_seen = pipeline.groupby("account_id")["created_at"].min()
-    account_rows = pd.DataFrame({
-        "account_id": accounts["account"],
-        "account_name": accounts["account"],
-        "industry": accounts["sector"],
-        "segment": accounts["employees"].map(segment_of),
-        "region": accounts["office_location"],
-        "created_at": accounts["account"].map(first_seen).fillna(export),
-    })
-    unassigned = pd.DataFrame([{"account_id": "unassigned", "account_name": "(no account yet)", "segment": "unknown",
-                                "created_at": first_seen.get("unassigned", export)}])
-    account_rows = pd.concat([account_rows, unassigned], ignore_index=True)
+    history = defaultdict(list)
+    for row in pipeline.itertuples(index=False):
+        if pd.notna(row.engage_date):
+            history["opportunity_id"].append(row.opportunity_id)
+            history["stage_name"].append("Engaging")
+            history["entered_at"].append(row.engage_date)
+        if row.deal_stage in ("Won", "Lost"):
+            history["opportunity_id"].append(row.opportunity_id)
+            history["stage_name"].append(row.deal_stage)
+            history["entered_at"].append(row.close_date)
 
-    agents = pd.DataFrame({
-        "user_id": teams["sales_agent"].map(_user_id),
-        "full_name": teams["sales_agent"],
-        "role": "ae",
-        "team": teams["regional_office"],
-        "region": teams["regional_office"],
-        "manager_id": teams["manager"].map(_user_id),
-        "hired_on": HIRED_ON,
-    })
-    managers = teams.drop_duplicates("manager")
-    managers = pd.DataFrame({
-        "user_id": managers["manager"].map(_user_id),
-        "full_name": managers["manager"],
-        "role": "manager",
-        "team": managers["regional_office"],
-        "region": managers["regional_office"],
-        "hired_on": HIRED_ON,
-    })
-    users = pd.concat([agents, managers], ignore_index=True)
-    product_rows = pd.DataFrame({
-        "product_id": products["product"],
-        "product_name": products["product"],
-        "product_family": products["series"],
-    })
-    return write_tables(out_dir, {
-        "users": users, "accounts": account_rows, "opportunities": opportunities,
-        "opportunity_stage_history": history, "products": product_rows,
-    })
+    closes = pipeline["close_date"].dropna()
+    quotas = defaultdict(list)
+    for agent in teams["sales_agent"]:
+        for start in _quarter_starts(closes.min().date(), closes.max().date()):
+            quotas["user_id"].append(f"agent-{slug(agent)}")
+            quotas["period_start"].append(start)
+            quotas["period_end"].append(_quarter_end(start))
+            quotas["quota_amount"].append(float(quota_amount))
+
+    stages = pd.DataFrame(MAVEN_STAGES, columns=["stage_name", "stage_number", "is_closed", "is_won", "forecast_probability"])
+    stages["stage_number"] = stages["stage_number"].astype("Int64")
+
+    counts = {
+        "users": _write("users", users, out, fmt),
+        "accounts": _write("accounts", account_rows, out, fmt),
+        "products": _write("products", product_rows, out, fmt),
+        "opportunities": _write("opportunities", opportunities, out, fmt),
+        "opportunity_stage_history": _write("opportunity_stage_history", history, out, fmt),
+        "quotas": _write("quotas", quotas, out, fmt),
+        "stages": _write("stages", stages, out, fmt),
+    }
+    for empty in ("leads", "subscriptions", "targets"):
+        counts[empty] = _write(empty, {}, out, fmt)
+    return counts
