@@ -237,6 +237,8 @@ def test_import_olist_writes_a_raw_directory_the_validator_reads(runner, tmp_pat
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "8,000" in result.output  # the real MQLs
+    # the build it suggests is as of the data's last event (the last deal won)
+    assert "sales-kpisbuild--raw-dir" in unwrapped(result.output) and "--as-of2018-11-14" in unwrapped(result.output)
     with duckdb.connect() as connection:
         leads = connection.execute(f"select count(*) from read_parquet('{out / 'leads.parquet'}')").fetchone()[0]
     assert leads == 8000
@@ -246,3 +248,20 @@ def test_import_olist_writes_a_raw_directory_the_validator_reads(runner, tmp_pat
               if len(parts) == 4 and parts[2] == "error"]
     assert validated.exit_code == 1, validated.output
     assert errors == [["opportunities", "close_before_creation", "error", "1"]], validated.output
+
+
+def test_latest_event_day_ignores_plans_and_the_future(tmp_path):
+    """The suggested as-of date: the last thing that happened, not an expected close date or a future start."""
+    import pandas as pd
+
+    from sales_kpis.importers._tables import latest_event_day
+
+    assert latest_event_day(tmp_path) is None
+    pd.DataFrame({"lead_id": ["l1", "l2"], "created_at": pd.to_datetime(["2025-01-10 08:00", "2025-01-03 00:00"]),
+                  "converted_at": pd.to_datetime([None, "2025-01-12 23:59"])}).to_parquet(tmp_path / "leads.parquet")
+    pd.DataFrame({"opportunity_id": ["o1"], "created_at": ["2025-01-11 10:00:00"], "updated_at": [""],
+                  "close_date": ["2030-06-30"]}).to_csv(tmp_path / "opportunities.csv", index=False)
+    pd.DataFrame({"subscription_id": ["s1", "s2"], "starts_on": pd.to_datetime(["2024-12-01", "2099-01-01"]).date,
+                  "ends_on": pd.to_datetime(["2031-01-01", "2100-01-01"]).date}).to_parquet(tmp_path / "subscriptions.parquet")
+    assert latest_event_day(tmp_path, today="2026-11-27") == "2025-01-12"
+    assert latest_event_day(tmp_path, today="2025-01-11") == "2025-01-11"

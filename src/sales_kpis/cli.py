@@ -258,8 +258,12 @@ def import_dataset(dataset: str, source_dir: Path, out_dir: Path) -> None:
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
-    console.print(f"next: sales-kpis validate --raw-dir {out_dir} && sales-kpis build --raw-dir {out_dir} "
-                  "--as-of <the data's last day>")
+    from sales_kpis.importers._tables import latest_event_day
+
+    last_day = latest_event_day(out_dir)
+    as_of = f"--as-of {last_day}" if last_day else "--as-of <the data's last day>"
+    console.print(f"the data runs to {last_day or '(no dated event)'}; next: sales-kpis validate --raw-dir {out_dir} "
+                  f"&& sales-kpis build --raw-dir {out_dir} {as_of}")
 
 
 @main.command()
