@@ -110,13 +110,8 @@ def run_build(raw_dir: Path, workdir: Path, as_of: str = AS_OF, **options: Any) 
     workdir.mkdir(parents=True, exist_ok=True)
     dbt_options = DbtOptions(raw_dir=raw_dir, database=workdir / "wh.duckdb", as_of=as_of,
                              target_path=workdir / "target", **options)
-    extra_args = ["--log-level", "none"]
-    if dbt_options.select:
-        # A partial build runs only the tests whose parents are all selected
-        # (a relationship or reconciliation test reaching an unbuilt mart would
-        # fail for a reason that is not the data's).
-        extra_args += ["--indirect-selection", "cautious"]
-    return run_dbt("build", dbt_options, extra_args=extra_args)
+    # a partial build (select) runs with --indirect-selection cautious (dbt_args)
+    return run_dbt("build", dbt_options, extra_args=["--log-level", "none"])
 
 
 def copy_raw(raw_dir: Path, destination: Path, exclude: Iterable[str] = ()) -> Path:

@@ -265,3 +265,11 @@ def test_latest_event_day_ignores_plans_and_the_future(tmp_path):
                   "ends_on": pd.to_datetime(["2031-01-01", "2100-01-01"]).date}).to_parquet(tmp_path / "subscriptions.parquet")
     assert latest_event_day(tmp_path, today="2026-11-27") == "2025-01-12"
     assert latest_event_day(tmp_path, today="2025-01-11") == "2025-01-11"
+
+
+def test_a_partial_build_leaves_out_tests_reaching_unselected_models():
+    """`sales-kpis build --select X`: dbt's default (eager) would also run a relationship test of X against an
+    unselected, unbuilt model, and fail for a reason that is not the data's."""
+    selected = dbt_args("build", DbtOptions(select=["+int_account_product_arr_monthly"]))
+    assert selected[selected.index("--indirect-selection") + 1] == "cautious"
+    assert "--indirect-selection" not in dbt_args("build", DbtOptions())

@@ -31,7 +31,7 @@ def dataset(name: str) -> Path:
 def build(raw_dir: Path, workdir: Path, as_of: str, select: str) -> Path:
     options = DbtOptions(raw_dir=raw_dir, database=workdir / "wh.duckdb", as_of=as_of,
                          target_path=workdir / "target", select=[select])
-    run = run_dbt("build", options, extra_args=["--log-level", "none", "--indirect-selection", "cautious"])
+    run = run_dbt("build", options, extra_args=["--log-level", "none"])
     assert build_ok(run), describe_run(run)
     return workdir / "wh.duckdb"
 

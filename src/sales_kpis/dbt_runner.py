@@ -125,6 +125,11 @@ def dbt_args(command: str, options: DbtOptions) -> list[str]:
         args += ["--vars", json.dumps(dbt_vars)]
     for selector in options.select:
         args += ["--select", selector]
+    if options.select and command in {"build", "test"}:
+        # A partial build runs only the tests whose parents are all selected:
+        # a relationship test reaching an unselected (unbuilt) model would
+        # fail for a reason that is not the data's.
+        args += ["--indirect-selection", "cautious"]
     for selector in options.exclude:
         args += ["--exclude", selector]
     if options.threads:
