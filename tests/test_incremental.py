@@ -35,7 +35,11 @@ DAY_BEFORE = (datetime.strptime(AS_OF, "%Y-%m-%d") - timedelta(days=1)).strftime
 # here only the tables matter, and three full builds would triple the time.
 MODELS_ONLY = {"exclude": ["resource_type:test", "resource_type:unit_test"]}
 INCREMENTAL_FACT = "int_opportunity_stage_entries"
-INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads", "int_account_product_arr_monthly")
+INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads", "int_account_product_arr_monthly", "int_account_arr_monthly",
+                     "int_account_arr_movements")
+MONTHLY_FACTS = ("int_account_product_arr_monthly", "int_account_arr_monthly", "int_account_arr_movements")
+#: An as-of date before the incremental warehouse's: two month ends must disappear.
+EARLIER_AS_OF = "2026-09-15"
 
 
 def append_a_day(raw_dir: Path, destination: Path) -> dict[str, str]:
@@ -148,8 +152,8 @@ def incremental_and_full(generated_raw_dir: Path, tmp_path_factory: pytest.TempP
     return incremental / "wh.duckdb", full / "wh.duckdb", ids, rows_before, compiled
 
 
-def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
-    incremental_db, full_db, _, _, _ = incremental_and_full
+def differences(incremental_db: Path, full_db: Path) -> list[str]:
+    """The kpi_, fct_, dim_ tables and incremental facts whose rows differ between two warehouses."""
     incremental_tables, full_tables = table_relations(incremental_db), table_relations(full_db)
     compared = [name for name in full_tables if name.startswith(("kpi_", "fct_", "dim_")) or name in INCREMENTAL_FACTS]
     assert set(INCREMENTAL_FACTS) <= set(compared) and "fct_opportunities" in compared
@@ -163,6 +167,36 @@ def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
         if incremental_rows != full_rows:
             problems.append(f"{name}: {sum((incremental_rows - full_rows).values())} rows only in the incremental "
                             f"build, {sum((full_rows - incremental_rows).values())} only in the rebuild")
+    return problems
+
+
+def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
+    incremental_db, full_db, _, _, _ = incremental_and_full
+    problems = differences(incremental_db, full_db)
+    assert not problems, "\n".join(problems)
+
+
+def test_an_earlier_as_of_date_on_an_incremental_warehouse_equals_a_rebuild(incremental_and_full, tmp_path) -> None:
+    """Reproducing an earlier dashboard on the daily warehouse: month ends after the earlier date must go.
+
+    dbt's delete+insert alone deletes only the months in the new batch; the
+    month-keyed facts' pre-hook (delete_recomputed_months) clears the rest.
+    """
+    import shutil
+
+    incremental_db = incremental_and_full[0]
+    next_day_raw = incremental_db.parent.parent / "raw-next-day"
+    (tmp_path / "again").mkdir()
+    shutil.copy(incremental_db, tmp_path / "again" / "wh.duckdb")
+    again = run_build(next_day_raw, tmp_path / "again", as_of=EARLIER_AS_OF, **MODELS_ONLY)
+    assert build_ok(again), describe_run(again)
+    fresh = run_build(next_day_raw, tmp_path / "fresh", as_of=EARLIER_AS_OF, **MODELS_ONLY)
+    assert build_ok(fresh), describe_run(fresh)
+    for fact in MONTHLY_FACTS:
+        relation = table_relations(tmp_path / "again" / "wh.duckdb")[fact]
+        assert query(tmp_path / "again" / "wh.duckdb", f"select max(month_end) from {relation}")[0][0].isoformat() \
+            == "2026-08-31", fact
+    problems = differences(tmp_path / "again" / "wh.duckdb", tmp_path / "fresh" / "wh.duckdb")
     assert not problems, "\n".join(problems)
 
 
@@ -204,10 +238,16 @@ def test_the_day_changed_the_account_months_it_should(incremental_and_full) -> N
     assert "month_start >= cast(" in compiled["int_account_product_arr_monthly"] \
         and "cast('1900-01-01' as date)" not in compiled["int_account_product_arr_monthly"], \
         "int_account_product_arr_monthly did not take the incremental path"
-    fact = table_relations(incremental_db)["int_account_product_arr_monthly"]
-    by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))
-    assert by_date.get(DAY_BEFORE, 0) > 0 and by_date.get(AS_OF, 0) > 0, by_date
-    assert query(incremental_db, f"select max(month_end) from {fact}")[0][0].isoformat() == AS_OF
+    for name in MONTHLY_FACTS:
+        assert "cast('1900-01-01' as date)" not in compiled[name] and "cast('2026-10-01' as date)" in compiled[name], \
+            f"{name} did not take the incremental path"
+        fact = table_relations(incremental_db)[name]
+        by_date = dict(query(incremental_db, f"select cast(built_as_of_date as varchar), count(*) from {fact} group by 1"))
+        assert by_date.get(DAY_BEFORE, 0) > 0 and by_date.get(AS_OF, 0) > 0, (name, by_date)
+        assert query(incremental_db, f"select max(month_end) from {fact}")[0][0].isoformat() == AS_OF
+        # kept rows: the month ends before the look-back's month
+        assert query(incremental_db, f"select max(month_start) from {fact} where built_as_of_date < '{AS_OF}'"
+                     )[0][0].isoformat() < "2026-10-01", name
 
 
 def test_moving_the_as_of_date_reparses_nothing(generated_raw_dir, tmp_path) -> None:

@@ -17,11 +17,37 @@
     row in that month, while that month end is on or before the as-of date.
     Used at account grain (int_account_arr_movements); the account x product
     grain is int_account_product_arr_monthly (same rules).
+    bounds (incremental_month_bounds) restricts the result to the months an
+    incremental run recomputes; with_watermark adds built_as_of_date.
 -#}
-{% macro classify_arr_movements(relation, keys) %}
+{% macro classify_arr_movements(relation, keys, bounds=none, with_watermark=false) %}
     {%- set key_list = keys | join(", ") -%}
     with monthly_arr as (
+        {%- if bounds is none %}
         select * from {{ relation }}
+        {%- else %}
+        -- An incremental run: the months from the one before the first
+        -- recomputed month, with each key's first ARR month over all months.
+        select
+            {% for key in keys %}recent.{{ key }},
+            {% endfor %}recent.segment,
+            recent.month_start,
+            recent.month_end,
+            recent.arr,
+            first_arr_months.first_arr_month_start
+        from {{ relation }} as recent
+        inner join (
+            select
+                {{ key_list }},
+                min(month_start) as first_arr_month_start
+            from {{ relation }}
+            group by {{ key_list }}
+        ) as first_arr_months
+            on
+                {% for key in keys %}{% if not loop.first %}and {% endif %}recent.{{ key }} is not distinct from first_arr_months.{{ key }}
+                {% endfor %}
+        where recent.month_start >= {{ bounds.previous }}
+        {%- endif %}
     ),
 
     neighbours as (
@@ -34,7 +60,11 @@
             lag(month_start) over (partition by {{ key_list }} order by month_start) as previous_row_month_start,
             lag(arr) over (partition by {{ key_list }} order by month_start) as previous_row_arr,
             lead(month_start) over (partition by {{ key_list }} order by month_start) as next_row_month_start,
+            {%- if bounds is none %}
             first_value(month_start) over (partition by {{ key_list }} order by month_start) as first_arr_month_start,
+            {%- else %}
+            first_arr_month_start,
+            {%- endif %}
             cast({{ dbt.dateadd('month', -1, 'month_start') }} as date) as previous_month_start,
             cast({{ dbt.dateadd('month', 1, 'month_start') }} as date) as next_month_start
         from monthly_arr
@@ -104,5 +134,11 @@
         cast(arr as {{ type_money() }}) as ending_arr,
         cast(arr - previous_arr as {{ type_money() }}) as net_new_arr,
         cast(first_arr_month_start as date) as first_arr_month_start
+        {%- if with_watermark %},
+        {{ as_of_date() }} as built_as_of_date
+        {%- endif %}
     from classified
+    {%- if bounds is not none %}
+    where month_start >= {{ bounds.first }}
+    {%- endif %}
 {%- endmacro %}

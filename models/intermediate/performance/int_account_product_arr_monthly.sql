@@ -23,9 +23,11 @@
     or ending since then, and a month end crossed, are there. Earlier month
     ends are kept: the contract gives subscriptions no updated_at, so a
     subscription back-dated before the look-back, or a restated exchange
-    rate, needs a --full-refresh (documented). The account segment, which
-    can change without a timestamp, is brought up to date on every row by a
-    post-hook.
+    rate, needs a --full-refresh (documented). A pre-hook deletes the stored
+    rows of the recomputed months first (all of them on a full recompute,
+    e.g. an earlier as-of date: month ends after it must go). The account
+    segment, which can change without a timestamp, is brought up to date on
+    every row by a post-hook.
 -#}
 {{
     config(
@@ -33,19 +35,15 @@
         unique_key="month_start",
         incremental_strategy="delete+insert",
         on_schema_change="fail",
+        pre_hook="{{ delete_recomputed_months('month_start') }}",
         post_hook="{{ refresh_account_segment(ref('dim_accounts')) }}",
     )
 }}
 {%- set lookback_start = incremental_lookback_start() %}
 {#- A full build: every month (the bounds are the beginning of time). -#}
-{%- set first_month_start = "cast('1900-01-01' as date)" %}
-{%- set previous_month_start = first_month_start %}
-{%- if lookback_start is not none %}
-    {%- set first_month = modules.datetime.datetime.strptime(lookback_start[:7] ~ "-01", "%Y-%m-%d") %}
-    {%- set previous_month = (first_month - modules.datetime.timedelta(days=1)).replace(day=1) %}
-    {%- set first_month_start = "cast('" ~ first_month.strftime("%Y-%m-%d") ~ "' as date)" %}
-    {%- set previous_month_start = "cast('" ~ previous_month.strftime("%Y-%m-%d") ~ "' as date)" %}
-{%- endif %}
+{%- set bounds = incremental_month_bounds(lookback_start) %}
+{%- set first_month_start = bounds.first %}
+{%- set previous_month_start = bounds.previous %}
 
 with subscriptions as (
     select * from {{ ref('stg_crm__subscriptions') }}
