@@ -491,7 +491,8 @@ def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, ful
 
 
 # The incremental facts (docs/decisions/0006-incremental.md).
-INCREMENTAL_MODELS = ("int_opportunity_stage_entries", "fct_leads", "int_account_product_arr_monthly")
+INCREMENTAL_MODELS = ("int_opportunity_stage_entries", "fct_leads", "int_account_product_arr_monthly",
+                      "int_account_arr_monthly", "int_account_arr_movements")
 
 
 def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: float | None) -> list[str]:
