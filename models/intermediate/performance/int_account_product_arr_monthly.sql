@@ -29,16 +29,7 @@
     segment, which can change without a timestamp, is brought up to date on
     every row by a post-hook.
 -#}
-{{
-    config(
-        materialized=incremental_materialization(),
-        unique_key="month_start",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
-        pre_hook="{{ delete_recomputed_months('month_start') }}",
-        post_hook="{{ refresh_account_segment(ref('dim_accounts')) }}",
-    )
-}}
+{{ config(**month_keyed_incremental_config()) }}
 {%- set lookback_start = incremental_lookback_start() %}
 {#- A full build: every month (the bounds are the beginning of time). -#}
 {%- set bounds = incremental_month_bounds(lookback_start) %}

@@ -10,16 +10,7 @@
     (whose own recomputed months they are); earlier months are kept, their
     segment brought up to date by a post-hook.
 -#}
-{{
-    config(
-        materialized=incremental_materialization(),
-        unique_key="month_start",
-        incremental_strategy="delete+insert",
-        on_schema_change="fail",
-        pre_hook="{{ delete_recomputed_months('month_start') }}",
-        post_hook="{{ refresh_account_segment(ref('dim_accounts')) }}",
-    )
-}}
+{{ config(**month_keyed_incremental_config()) }}
 -- depends_on: {{ ref('dim_accounts') }}
 {%- set lookback_start = incremental_lookback_start() %}
 {{ classify_arr_movements(
