@@ -83,6 +83,10 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+#: dbt's message when an incremental model's columns changed (on_schema_change: fail).
+SCHEMA_OUT_OF_SYNC = "source and target schemas on this incremental model are out of sync"
+
+
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False, unit_tests: bool = False) -> bool:
@@ -132,6 +136,10 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
                 pass
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {run.exception}")
+    stale = sorted(failure.name for failure in run.failures if SCHEMA_OUT_OF_SYNC in (failure.message or ""))
+    if stale:
+        console.print(f"[yellow]hint:[/yellow] {', '.join(stale)} changed columns since the warehouse was built "
+                      "(an upgrade): rebuild the incremental facts once with `sales-kpis build --full-refresh`")
     ok = result.ok
     if target != "duckdb":
         console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
