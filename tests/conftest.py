@@ -114,6 +114,21 @@ def run_build(raw_dir: Path, workdir: Path, as_of: str = AS_OF, **options: Any) 
     return run_dbt("build", dbt_options, extra_args=["--log-level", "none"])
 
 
+def copy_warehouse(source: Path, destination: Path) -> Path:
+    """A copy of a DuckDB warehouse file, with its write-ahead log folded in first.
+
+    dbt-duckdb may still hold the warehouse open in this process with its last
+    writes in the WAL; copying the file alone would lose them.
+    """
+    import duckdb
+
+    with duckdb.connect(str(source)) as connection:
+        connection.execute("checkpoint")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, destination)
+    return destination
+
+
 def copy_raw(raw_dir: Path, destination: Path, exclude: Iterable[str] = ()) -> Path:
     """A copy of a raw-data directory without the tables in exclude (names without extension)."""
     skip = set(exclude)

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AS_OF, build_ok, connect, describe_run, run_build
+from conftest import AS_OF, build_ok, connect, copy_warehouse, describe_run, run_build
 
 from sales_kpis import renditions
 
@@ -267,12 +267,7 @@ def test_hubspot_marts_equal_the_canonical_marts(built_warehouse, hubspot_wareho
 
 def test_the_comparison_would_catch_a_difference(built_warehouse, salesforce_warehouse, tmp_path: Path):
     """compare_marts is not vacuous: one changed cent in one mart fails it."""
-    copy = tmp_path / "changed.duckdb"
-    # dbt-duckdb may still hold the warehouse open with its last writes in the
-    # WAL: fold them into the file before copying it.
-    with duckdb.connect(str(salesforce_warehouse)) as connection:
-        connection.execute("checkpoint")
-    shutil.copy(salesforce_warehouse, copy)
+    copy = copy_warehouse(salesforce_warehouse, tmp_path / "changed.duckdb")
     with duckdb.connect(str(copy)) as connection:
         connection.execute("update main.fct_opportunities set arr_amount = arr_amount + 0.01 "
                            "where opportunity_id = (select min(opportunity_id) from main.fct_opportunities "

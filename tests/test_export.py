@@ -9,14 +9,13 @@ columns, so the three-sheet bundle is tested either way.
 from __future__ import annotations
 
 import csv
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from conftest import connect
+from conftest import copy_warehouse
 from sales_kpis.export import (
     FINANCE_BUNDLE,
     ExportError,
@@ -45,10 +44,7 @@ def money(value) -> Decimal:
 @pytest.fixture(scope="module")
 def warehouse_copy(built_warehouse, tmp_path_factory) -> Path:
     """A copy of the session warehouse with kpi_org_attainment (a stub when issue 4's mart is absent)."""
-    with connect(built_warehouse.database) as connection:
-        connection.execute("checkpoint")
-    copy = tmp_path_factory.mktemp("export") / "wh.duckdb"
-    shutil.copy(built_warehouse.database, copy)
+    copy = copy_warehouse(built_warehouse.database, tmp_path_factory.mktemp("export") / "wh.duckdb")
     import duckdb
 
     with duckdb.connect(str(copy)) as connection:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import AS_OF, build_ok, copy_raw, describe_run, query, run_build
+from conftest import AS_OF, build_ok, copy_raw, copy_warehouse, describe_run, query, run_build
 
 pytestmark = pytest.mark.slow
 
@@ -182,12 +182,9 @@ def test_an_earlier_as_of_date_on_an_incremental_warehouse_equals_a_rebuild(incr
     dbt's delete+insert alone deletes only the months in the new batch; the
     month-keyed facts' pre-hook (delete_recomputed_months) clears the rest.
     """
-    import shutil
-
     incremental_db = incremental_and_full[0]
     next_day_raw = incremental_db.parent.parent / "raw-next-day"
-    (tmp_path / "again").mkdir()
-    shutil.copy(incremental_db, tmp_path / "again" / "wh.duckdb")
+    copy_warehouse(incremental_db, tmp_path / "again" / "wh.duckdb")
     again = run_build(next_day_raw, tmp_path / "again", as_of=EARLIER_AS_OF, **MODELS_ONLY)
     assert build_ok(again), describe_run(again)
     fresh = run_build(next_day_raw, tmp_path / "fresh", as_of=EARLIER_AS_OF, **MODELS_ONLY)
