@@ -298,10 +298,10 @@ def test_spark_marts_equal_duckdb(scratch: Path, engines_raw_dir: Path, duckdb_m
     schema = os.environ.get("SALES_KPIS_SPARK_SCHEMA", "analytics")
     for (stale,) in spark.sql(f"show databases like '{schema}*'").collect():  # a fresh build, as in CI
         spark.sql(f"drop database {stale} cascade")
-    # Every node by default. SALES_KPIS_SPARK_DATA_TESTS=0 (make test-engines
-    # in CI, for time) leaves out the data tests: seeds, every model and every
-    # unit test still build on Spark, the data tests run on DuckDB and
-    # PostgreSQL, and every mart must equal DuckDB's (where they pass).
+    # Every node by default, as in CI. SALES_KPIS_SPARK_DATA_TESTS=0 (make
+    # test-engines ENGINES_SPARK_DATA_TESTS=0) leaves out the data tests for a
+    # quicker run: seeds, every model and every unit test still build on
+    # Spark, and every mart must equal DuckDB's.
     data_tests = os.environ.get("SALES_KPIS_SPARK_DATA_TESTS", "1") != "0"
     options = _build("spark", scratch, None, extra={"data_tests": data_tests},
                      extra_args=None if data_tests else ["--exclude-resource-type", "test"])
