@@ -2,6 +2,8 @@
 
 - Every kpi_ mart (and build_metadata, the time spine) is public with an
   enforced contract: a data_type on every column, not_null on its key columns.
+- A not_null test runs only where no enforced not_null constraint does its
+  work (Spark), and a null in a constrained column fails the build.
 - Staging and intermediate models are not public.
 - A change to a mart's column type fails the build with a contract error, and
   the published warehouse stays as it was.
@@ -54,6 +56,9 @@ def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
     marts = {name: node for name, node in models(manifest).items() if name.startswith("kpi_") or name in EXTRA_PUBLIC}
     assert any(name.startswith("kpi_") for name in marts), "no kpi_ mart in the project"
     problems = []
+    all_tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+    all_tests += [node for versions in manifest.get("disabled", {}).values() for node in versions
+                  if node.get("resource_type") == "test"]
     for name, node in sorted(marts.items()):
         if node.get("access") != "public":
             problems.append(f"{name}: access {node.get('access')}")
@@ -64,14 +69,88 @@ def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
             problems.append(f"{name}: no data_type on {untyped}")
         for column in key_columns(manifest, node) & set(node["columns"]):
             constraints = {constraint["type"] for constraint in node["columns"][column].get("constraints", [])}
+            # not null by a test (enabled, or disabled where the constraint does its work)
             tests_not_null = any(
                 test.get("test_metadata", {}).get("name") in {"not_null", "unique"} and test.get("column_name") == column
-                for test in manifest["nodes"].values()
-                if test["resource_type"] == "test" and node["unique_id"] in test.get("depends_on", {}).get("nodes", []))
+                for test in all_tests
+                if node["unique_id"] in test.get("depends_on", {}).get("nodes", []))
             if tests_not_null and "not_null" not in constraints:
                 problems.append(f"{name}.{column}: key column without a not_null constraint")
     assert not problems, "\n".join(problems)
     print(f"{len(marts)} public models with enforced contracts: {', '.join(sorted(marts))}")
+
+
+def not_null_tests(nodes) -> dict[tuple[str, str], dict]:
+    """{(attached model unique_id, column): test node} of the not_null tests among nodes."""
+    return {(node["attached_node"], node["column_name"]): node for node in nodes
+            if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") == "not_null"
+            and node.get("attached_node")}
+
+
+def test_not_null_tests_run_only_where_no_enforced_constraint_does_their_work(manifest):
+    """Decision 0014: on DuckDB (and PostgreSQL) an enforced contract's not_null
+    constraint fails the build on a null, so a not_null test on that column
+    could never fail and is disabled; it stays enabled for Spark, where the
+    contract is not enforced. No column is left unchecked either way."""
+    enabled = not_null_tests(manifest["nodes"].values())
+    disabled = not_null_tests(node for versions in manifest.get("disabled", {}).values() for node in versions)
+    problems = []
+    constrained = 0
+    for node in models(manifest).values():
+        enforced = bool(node["config"].get("contract", {}).get("enforced"))
+        for column, spec in node["columns"].items():
+            has_constraint = any(c["type"] == "not_null" for c in spec.get("constraints", []))
+            key = (node["unique_id"], column)
+            if enforced and has_constraint:
+                constrained += 1
+                if key in enabled:
+                    problems.append(f"{node['name']}.{column}: a not_null test next to the enforced constraint")
+                if key not in disabled:
+                    problems.append(f"{node['name']}.{column}: no not_null test kept for engines without the contract")
+    for (model_id, column), test in disabled.items():
+        model = manifest["nodes"].get(model_id)
+        constraints = (model or {}).get("columns", {}).get(column, {}).get("constraints", [])
+        if model is not None and not any(c["type"] == "not_null" for c in constraints):
+            problems.append(f"{model['name']}.{column}: not_null test disabled without a not_null constraint")
+    assert constrained > 0, "no enforced not_null constraint found"
+    assert not problems, "\n".join(problems)
+    print(f"{constrained} mart columns checked by their enforced constraint, "
+          f"{len(disabled)} not_null tests kept for Spark")
+
+
+@pytest.mark.slow
+def test_a_null_in_a_constrained_mart_column_fails_the_build(built_warehouse, tmp_path, monkeypatch):
+    """What the disabled not_null tests would have caught, the constraint catches:
+    the model fails naming the column, and the published warehouse is untouched."""
+    project = scratch_project(tmp_path / "project")
+    sql_path = next(project.glob(f"models/**/{BROKEN_MART}.sql"))
+    sql = sql_path.read_text()
+    assert sql.rstrip().endswith("select * from final"), f"{BROKEN_MART}.sql no longer ends with its final select"
+    head, _, _ = sql.rstrip().rpartition("select * from final")
+    # A developer's change loses the period of the first row.
+    sql_path.write_text(head + "select * replace (case when row_number() over () = 1 then cast(null as date)"
+                        " else period_start end as period_start) from final\n")
+
+    release_dbt_duckdb_handle()
+    published = tmp_path / "warehouse" / "wh.duckdb"
+    published.parent.mkdir()
+    shutil.copyfile(built_warehouse.database, published)
+    before = published.read_bytes()
+    monkeypatch.setenv("SALES_KPIS_PROJECT_DIR", str(project))
+
+    result = build_and_publish(
+        DbtOptions(raw_dir=built_warehouse.raw_dir, database=published, as_of=built_warehouse.as_of,
+                   select=[BROKEN_MART], target_path=tmp_path / "target"),
+        extra_args=["--log-level", "none"], command="run",
+    )
+
+    assert not result.ok and not result.swapped
+    failed = {node.name: node for node in result.run.failures}
+    assert BROKEN_MART in failed, describe_run(result.run)
+    message = failed[BROKEN_MART].message or ""
+    assert "NOT NULL constraint failed" in message and "period_start" in message, message
+    assert published.read_bytes() == before, "the published warehouse changed"
+    print(f"constraint error as expected: {message.splitlines()[0]}")
 
 
 def test_staging_and_intermediate_are_not_public(manifest):
