@@ -118,41 +118,6 @@ def test_not_null_tests_run_only_where_no_enforced_constraint_does_their_work(ma
           f"{len(disabled)} not_null tests kept for Spark")
 
 
-@pytest.mark.slow
-def test_a_null_in_a_constrained_mart_column_fails_the_build(built_warehouse, tmp_path, monkeypatch):
-    """What the disabled not_null tests would have caught, the constraint catches:
-    the model fails naming the column, and the published warehouse is untouched."""
-    project = scratch_project(tmp_path / "project")
-    sql_path = next(project.glob(f"models/**/{BROKEN_MART}.sql"))
-    sql = sql_path.read_text()
-    assert sql.rstrip().endswith("select * from final"), f"{BROKEN_MART}.sql no longer ends with its final select"
-    head, _, _ = sql.rstrip().rpartition("select * from final")
-    # A developer's change loses the period of the first row.
-    sql_path.write_text(head + "select * replace (case when row_number() over () = 1 then cast(null as date)"
-                        " else period_start end as period_start) from final\n")
-
-    release_dbt_duckdb_handle()
-    published = tmp_path / "warehouse" / "wh.duckdb"
-    published.parent.mkdir()
-    shutil.copyfile(built_warehouse.database, published)
-    before = published.read_bytes()
-    monkeypatch.setenv("SALES_KPIS_PROJECT_DIR", str(project))
-
-    result = build_and_publish(
-        DbtOptions(raw_dir=built_warehouse.raw_dir, database=published, as_of=built_warehouse.as_of,
-                   select=[BROKEN_MART], target_path=tmp_path / "target"),
-        extra_args=["--log-level", "none"], command="run",
-    )
-
-    assert not result.ok and not result.swapped
-    failed = {node.name: node for node in result.run.failures}
-    assert BROKEN_MART in failed, describe_run(result.run)
-    message = failed[BROKEN_MART].message or ""
-    assert "NOT NULL constraint failed" in message and "period_start" in message, message
-    assert published.read_bytes() == before, "the published warehouse changed"
-    print(f"constraint error as expected: {message.splitlines()[0]}")
-
-
 def test_staging_and_intermediate_are_not_public(manifest):
     leaked = [name for name, node in models(manifest).items()
               if (name.startswith("stg_") or name.startswith("int_")) and node.get("access") == "public"]
@@ -177,15 +142,17 @@ def scratch_project(destination: Path) -> Path:
     return destination
 
 
-@pytest.mark.slow
-def test_retyping_a_mart_column_fails_the_build_with_a_contract_error(built_warehouse, tmp_path, monkeypatch):
+def build_broken_mart(built_warehouse, tmp_path: Path, monkeypatch, final_select: str) -> str:
+    """Build BROKEN_MART from a scratch project whose final select is replaced
+    by final_select (a developer's change), over a copy of the session
+    warehouse; assert the build failed on that model and published nothing.
+    Returns the model's error message."""
     project = scratch_project(tmp_path / "project")
     sql_path = next(project.glob(f"models/**/{BROKEN_MART}.sql"))
     sql = sql_path.read_text()
     assert sql.rstrip().endswith("select * from final"), f"{BROKEN_MART}.sql no longer ends with its final select"
-    # A developer's change: the column comes out as text instead of money.
     head, _, _ = sql.rstrip().rpartition("select * from final")
-    sql_path.write_text(head + f"select * replace (cast({BROKEN_COLUMN} as varchar) as {BROKEN_COLUMN}) from final\n")
+    sql_path.write_text(head + final_select + "\n")
 
     release_dbt_duckdb_handle()
     published = tmp_path / "warehouse" / "wh.duckdb"
@@ -203,11 +170,30 @@ def test_retyping_a_mart_column_fails_the_build_with_a_contract_error(built_ware
     assert not result.ok and not result.swapped
     failed = {node.name: node for node in result.run.failures}
     assert BROKEN_MART in failed, describe_run(result.run)
-    message = failed[BROKEN_MART].message or ""
-    assert "contract" in message and BROKEN_COLUMN in message and "data type mismatch" in message, message
     assert published.read_bytes() == before, "the published warehouse changed"
     assert not PublishPaths(published).staging.exists()
+    return failed[BROKEN_MART].message or ""
+
+
+@pytest.mark.slow
+def test_retyping_a_mart_column_fails_the_build_with_a_contract_error(built_warehouse, tmp_path, monkeypatch):
+    # A developer's change: the column comes out as text instead of money.
+    message = build_broken_mart(built_warehouse, tmp_path, monkeypatch,
+                                f"select * replace (cast({BROKEN_COLUMN} as varchar) as {BROKEN_COLUMN}) from final")
+    assert "contract" in message and BROKEN_COLUMN in message and "data type mismatch" in message, message
     print(f"contract error as expected: {message.splitlines()[0]}")
+
+
+@pytest.mark.slow
+def test_a_null_in_a_constrained_mart_column_fails_the_build(built_warehouse, tmp_path, monkeypatch):
+    """What the disabled not_null tests would have caught, the constraint catches:
+    the model fails naming the column, and the published warehouse is untouched."""
+    # A developer's change loses the period of the first row.
+    message = build_broken_mart(built_warehouse, tmp_path, monkeypatch,
+                                "select * replace (case when row_number() over () = 1 then cast(null as date)"
+                                " else period_start end as period_start) from final")
+    assert "NOT NULL constraint failed" in message and "period_start" in message, message
+    print(f"constraint error as expected: {message.splitlines()[0]}")
 
 
 @pytest.mark.slow
