@@ -86,6 +86,49 @@ def relation(database: Path | str, name: str) -> str:
     return found[name]
 
 
+# --------------------------------------------------------------------------- the manifest's tests
+
+
+def attached_tests(manifest: dict, model_id: str, enabled_only: bool = True) -> list[dict]:
+    """The generic and singular test nodes on a model (its own tests, by attached_node or depends_on)."""
+    nodes = list(manifest["nodes"].values())
+    if not enabled_only:
+        nodes += [node for versions in manifest.get("disabled", {}).values() for node in versions]
+    return [node for node in nodes if node.get("resource_type") == "test"
+            and (node.get("attached_node") == model_id or model_id in node.get("depends_on", {}).get("nodes", []))]
+
+
+def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -> list[list[str]]:
+    """Every key a test holds unique on a model: model_rules' unique_key (decision 0015),
+    unique_combination_of_columns and unique. severity None: any severity."""
+    keys = []
+    for test in attached_tests(manifest, model_id):
+        if severity is not None and test["config"]["severity"].lower() != severity:
+            continue
+        metadata = test.get("test_metadata") or {}
+        kwargs = metadata.get("kwargs", {})
+        if metadata.get("name") == "model_rules" and kwargs.get("unique_key"):
+            key = kwargs["unique_key"]
+            keys.append([key] if isinstance(key, str) else list(key))
+        elif metadata.get("name") == "unique_combination_of_columns":
+            keys.append(list(kwargs["combination_of_columns"]))
+        elif metadata.get("name") == "unique" and test.get("column_name"):
+            keys.append([test["column_name"]])
+    return keys
+
+
+def not_null_tested(manifest: dict, model_id: str, enabled_only: bool = True) -> set[str]:
+    """Columns of a model that a test (not_null, or model_rules' not_null) checks for nulls."""
+    columns = set()
+    for test in attached_tests(manifest, model_id, enabled_only=enabled_only):
+        metadata = test.get("test_metadata") or {}
+        if metadata.get("name") == "not_null" and test.get("column_name"):
+            columns.add(test["column_name"])
+        elif metadata.get("name") == "model_rules":
+            columns |= set(metadata.get("kwargs", {}).get("not_null") or [])
+    return columns
+
+
 # --------------------------------------------------------------------------- building
 
 

@@ -19,7 +19,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import AS_OF, build_ok, connect, copy_warehouse, describe_run, run_build
+from conftest import AS_OF, build_ok, connect, copy_warehouse, describe_run, run_build, unique_keys
 
 from sales_kpis import renditions
 
@@ -331,12 +331,11 @@ ADDITIVE_MEASURES = {
 
 
 def mart_grain(manifest: dict, name: str) -> list[str]:
-    for node in manifest["nodes"].values():
-        metadata = node.get("test_metadata") or {}
-        if (node["resource_type"] == "test" and metadata.get("name") == "unique_combination_of_columns"
-                and (node.get("attached_node") or "").endswith(f".{name}")):
-            return list(metadata["kwargs"]["combination_of_columns"])
-    raise AssertionError(f"{name} has no unique_combination_of_columns test")
+    model_id = next(uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model" and node["name"] == name)
+    keys = unique_keys(manifest, model_id)
+    if not keys:
+        raise AssertionError(f"{name} has no unique key test")
+    return max(keys, key=len)
 
 
 def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path, built_warehouse, tmp_path: Path,

@@ -15,7 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import AS_OF, build_ok, copy_raw, describe_run, query, relation, run_build
+from conftest import (AS_OF, build_ok, copy_raw, describe_run, not_null_tested, query, relation, run_build,
+                      unique_keys)
 
 from sales_kpis import cli, contract
 
@@ -79,12 +80,10 @@ def test_build_succeeds(built_warehouse):
 
 
 def test_every_contract_table_has_a_staging_model_with_a_primary_key_test(built_warehouse):
+    """Unique (an error-severity test holds the contract's primary key unique) and,
+    for a one-column key, not null."""
     manifest = json.loads(built_warehouse.manifest_path.read_text())
     models = {node["name"]: uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
-    tests_by_model: dict[str, list[dict]] = {}
-    for node in manifest["nodes"].values():
-        if node["resource_type"] == "test" and node.get("attached_node"):
-            tests_by_model.setdefault(node["attached_node"], []).append(node)
 
     missing = []
     for table in contract.TABLES.values():
@@ -92,28 +91,10 @@ def test_every_contract_table_has_a_staging_model_with_a_primary_key_test(built_
         if name not in models:
             missing.append(f"{table.name}: no model {name}")
             continue
-        tests = tests_by_model.get(models[name], [])
-
-        def has(test_name: str, **kwargs) -> bool:
-            for test in tests:
-                metadata = test.get("test_metadata") or {}
-                if metadata.get("name") != test_name or test["config"]["severity"].lower() != "error":
-                    continue
-                if all(metadata["kwargs"].get(key) == value for key, value in kwargs.items()):
-                    return True
-            return False
-
-        key = list(table.primary_key)
-        if len(key) == 1:
-            ok = has("unique", column_name=key[0]) and has("not_null", column_name=key[0])
-        else:
-            ok = any(
-                (test.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"
-                and sorted(test["test_metadata"]["kwargs"].get("combination_of_columns", [])) == sorted(key)
-                and test["config"]["severity"].lower() == "error"
-                for test in tests
-            )
-        if not ok:
+        key = sorted(table.primary_key)
+        unique = any(sorted(columns) == key for columns in unique_keys(manifest, models[name]))
+        not_null = len(key) > 1 or key[0] in not_null_tested(manifest, models[name])
+        if not (unique and not_null):
             missing.append(f"{name}: no error-severity primary-key test on {key}")
     assert not missing, "\n".join(missing)
 
@@ -289,7 +270,12 @@ def test_failing_dataset_exits_non_zero_naming_the_failing_tests(generated_raw_d
 
     assert exit_code != 0, output
     flat = unwrapped(output)
-    assert "unique_stg_crm__leads_lead_id" in flat, output
+    # model_rules names the broken rule and the duplicated key (decision 0015)
+    with duckdb.connect() as connection:
+        duplicated = connection.execute(f"select min(lead_id) from read_parquet('{generated_raw_dir / 'leads.parquet'}') "
+                                        "where not coalesce(is_deleted, false)").fetchone()[0]
+    assert "model_rules_stg_crm__leads" in flat, output
+    assert "'rule':'unique_key'" in flat and f"'example_key':'{duplicated}'" in flat, output
     assert "source_parseable_as_crm_opportunities_amount__decimal" in flat, output
     assert "buildfailed" in flat, output
 

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import describe_run
+from conftest import describe_run, not_null_tested, unique_keys
 
 from sales_kpis.dbt_runner import DbtOptions, _environment, dbt_args
 from sales_kpis.project import project_dir
@@ -44,25 +44,15 @@ def models(manifest: dict) -> dict[str, dict]:
 
 
 def key_columns(manifest: dict, model: dict) -> set[str]:
-    """Columns of the model's unique_combination_of_columns tests, and columns with a unique test."""
-    keys: set[str] = set()
-    for node in manifest["nodes"].values():
-        if node["resource_type"] != "test" or model["unique_id"] not in node.get("depends_on", {}).get("nodes", []):
-            continue
-        metadata = node.get("test_metadata") or {}
-        if metadata.get("name") == "unique_combination_of_columns":
-            keys |= set(metadata.get("kwargs", {}).get("combination_of_columns", []))
-        elif metadata.get("name") == "unique" and node.get("column_name"):
-            keys.add(node["column_name"])
-    return keys
+    """Columns of the keys the model's tests hold unique (model_rules' unique_key,
+    unique_combination_of_columns, unique), at any severity."""
+    return {column for key in unique_keys(manifest, model["unique_id"], severity=None) for column in key}
 
 
 def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
     marts = {name: node for name, node in models(manifest).items() if name.startswith("kpi_") or name in EXTRA_PUBLIC}
     assert any(name.startswith("kpi_") for name in marts), "no kpi_ mart in the project"
     problems = []
-    all_tests = [node for node in [*manifest["nodes"].values(), *disabled_nodes(manifest)]
-                 if node.get("resource_type") == "test"]
     for name, node in sorted(marts.items()):
         if node.get("access") != "public":
             problems.append(f"{name}: access {node.get('access')}")
@@ -74,10 +64,8 @@ def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
         for column in key_columns(manifest, node) & set(node["columns"]):
             constraints = {constraint["type"] for constraint in node["columns"][column].get("constraints", [])}
             # not null by a test (enabled, or disabled where the constraint does its work)
-            tests_not_null = any(
-                test.get("test_metadata", {}).get("name") in {"not_null", "unique"} and test.get("column_name") == column
-                for test in all_tests
-                if node["unique_id"] in test.get("depends_on", {}).get("nodes", []))
+            tests_not_null = (column in not_null_tested(manifest, node["unique_id"], enabled_only=False)
+                              or [column] in unique_keys(manifest, node["unique_id"], severity=None))
             if tests_not_null and "not_null" not in constraints:
                 problems.append(f"{name}.{column}: key column without a not_null constraint")
     assert not problems, "\n".join(problems)
@@ -85,10 +73,19 @@ def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
 
 
 def not_null_tests(nodes) -> dict[tuple[str, str], dict]:
-    """{(attached model unique_id, column): test node} of the not_null tests among nodes."""
-    return {(node["attached_node"], node["column_name"]): node for node in nodes
-            if node.get("resource_type") == "test" and (node.get("test_metadata") or {}).get("name") == "not_null"
-            and node.get("attached_node")}
+    """{(attached model unique_id, column): test node} of the not_null tests among nodes,
+    model_rules' not_null columns included (decision 0015)."""
+    found = {}
+    for node in nodes:
+        metadata = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test" or not node.get("attached_node"):
+            continue
+        if metadata.get("name") == "not_null":
+            found[(node["attached_node"], node["column_name"])] = node
+        elif metadata.get("name") == "model_rules":
+            for column in metadata.get("kwargs", {}).get("not_null") or []:
+                found[(node["attached_node"], column)] = node
+    return found
 
 
 def test_not_null_tests_run_only_where_no_enforced_constraint_does_their_work(manifest):

@@ -272,7 +272,7 @@ def test_a_build_whose_test_fails_leaves_the_published_file_unchanged(built_ware
     before = sha256(published)
     modified = published.stat().st_mtime_ns
     raw = copy_raw(built_warehouse.raw_dir, tmp_path / "raw")
-    # A duplicated lead fails unique_stg_crm__leads_lead_id (a data test, after the models ran).
+    # A duplicated lead fails model_rules_stg_crm__leads (its unique_key; a data test, after the models ran).
     leads = raw / "leads.parquet"
     with duckdb.connect() as connection:
         connection.execute(f"create view source as select * from read_parquet('{leads}')")
@@ -288,7 +288,7 @@ def test_a_build_whose_test_fails_leaves_the_published_file_unchanged(built_ware
 
     assert outcome.exit_code == 1, outcome.output
     flat = "".join(outcome.output.split())
-    assert "unique_stg_crm__leads_lead_id" in flat
+    assert "model_rules_stg_crm__leads" in flat
     assert "wasnotchanged" in flat
     assert sha256(published) == before, "the published file changed"
     assert published.stat().st_mtime_ns == modified
