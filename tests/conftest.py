@@ -99,8 +99,8 @@ def attached_tests(manifest: dict, model_id: str, enabled_only: bool = True) -> 
 
 
 def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -> list[list[str]]:
-    """Every key a test holds unique on a model: model_rules' unique_key (decision 0015),
-    unique_combination_of_columns and unique. severity None: any severity."""
+    """Every key a test holds unique on a model: model_rules' unique_key (decision 0015)
+    and dbt's unique. severity None: any severity."""
     keys = []
     for test in attached_tests(manifest, model_id):
         if severity is not None and test["config"]["severity"].lower() != severity:
@@ -110,8 +110,6 @@ def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -
         if metadata.get("name") == "model_rules" and kwargs.get("unique_key"):
             key = kwargs["unique_key"]
             keys.append([key] if isinstance(key, str) else list(key))
-        elif metadata.get("name") == "unique_combination_of_columns":
-            keys.append(list(kwargs["combination_of_columns"]))
         elif metadata.get("name") == "unique" and test.get("column_name"):
             keys.append([test["column_name"]])
     return keys

@@ -44,8 +44,7 @@ def models(manifest: dict) -> dict[str, dict]:
 
 
 def key_columns(manifest: dict, model: dict) -> set[str]:
-    """Columns of the keys the model's tests hold unique (model_rules' unique_key,
-    unique_combination_of_columns, unique), at any severity."""
+    """Columns of the keys the model's tests hold unique (model_rules' unique_key, unique), at any severity."""
     return {column for key in unique_keys(manifest, model["unique_id"], severity=None) for column in key}
 
 

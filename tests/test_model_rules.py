@@ -9,6 +9,8 @@ nothing at all on the unbroken warehouse.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 import pytest
 from conftest import connect, copy_warehouse, relation
@@ -96,3 +98,23 @@ def test_unit_interval_not_greater_than_and_a_duplicated_composite_key(built_war
         ("not_greater_than", "ramped_reps <= reps"): (2, checked, key_text(rows[1])),
         ("unique_key", ", ".join(key_columns)): (1, checked, key_text(rows[3])),
     }
+
+
+#: Single-rule generic tests that belong in a model's model_rules test unless they carry their own
+#: configuration (a warn severity; the Spark-only not_null tests of decision 0014 are disabled here).
+FOLDABLE = {"not_null", "unique", "accepted_values", "expression_is_true", "rate_in_unit_interval"}
+
+
+def test_no_error_severity_row_rule_runs_as_a_test_of_its_own(built_warehouse):
+    """Decision 0015 stays true as models are added: a model's error-severity key and row rules are
+    arguments of its model_rules test, not test nodes of their own (~90 ms of dbt per node)."""
+    manifest = json.loads(built_warehouse.manifest_path.read_text())
+    single = sorted(
+        node["name"] for node in manifest["nodes"].values()
+        if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") in FOLDABLE
+        and (node.get("attached_node") or "").startswith("model.")
+        and node["config"]["severity"].lower() == "error")
+    assert not single, f"fold these into their model's model_rules test: {single}"
+    rules = [node for node in manifest["nodes"].values()
+             if node["resource_type"] == "test" and (node.get("test_metadata") or {}).get("name") == "model_rules"]
+    assert len({node["attached_node"] for node in rules}) == len(rules), "a model with two model_rules tests"
