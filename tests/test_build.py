@@ -276,7 +276,8 @@ def test_failing_dataset_exits_non_zero_naming_the_failing_tests(generated_raw_d
                                         "where not coalesce(is_deleted, false)").fetchone()[0]
     assert "model_rules_stg_crm__leads" in flat, output
     assert "'rule':'unique_key'" in flat and f"'example_key':'{duplicated}'" in flat, output
-    assert "source_parseable_as_crm_opportunities_amount__decimal" in flat, output
+    assert "parseable_crm_opportunities" in flat, output
+    assert "'unparseable_columns':'amount(decimal)'" in flat and "'amount':'twelvethousand'" in flat, output
     assert "buildfailed" in flat, output
 
 
