@@ -281,6 +281,30 @@ def test_failing_dataset_exits_non_zero_naming_the_failing_tests(generated_raw_d
     assert "buildfailed" in flat, output
 
 
+def test_parseable_columns_names_every_column_of_a_row_that_does_not_parse(generated_raw_dir, tmp_path):
+    """One parseable_columns test per raw table (decision 0015): on a CSV export, a row with two bad
+    values names both columns and their types, another row its one; good rows are not returned."""
+    raw = copy_raw(generated_raw_dir, tmp_path / "raw")
+    first, last = "(select min(user_id) from source)", "(select max(user_id) from source)"
+    parquet_to_csv(raw / "users.parquet",
+                   f"select * replace ("
+                   f"case when user_id = {first} then 'soon' else cast(hired_on as varchar) end as hired_on, "
+                   f"case when user_id = {first} then 'three' else cast(ramp_months as varchar) end as ramp_months, "
+                   f"case when user_id = {last} then '12k' else cast(annual_ote as varchar) end as annual_ote) "
+                   f"from source")
+    with duckdb.connect() as connection:
+        ids = connection.execute(f"select min(user_id), max(user_id) from read_csv('{raw / 'users.csv'}')").fetchone()
+
+    run = run_build(raw, tmp_path / "build", select=["parseable_crm_users"])
+
+    failed = {node.name: node for node in run.failures}
+    assert set(failed) == {"parseable_crm_users"}, describe_run(run)
+    with duckdb.connect(str(tmp_path / "build" / "wh.duckdb")) as connection:
+        rows = connection.execute(f"select user_id, unparseable_columns from ({failed['parseable_crm_users'].compiled_code}) t "
+                                  "order by user_id").fetchall()
+    assert rows == [(ids[0], "hired_on (date) ramp_months (integer)"), (ids[1], "annual_ote (decimal)")]
+
+
 def test_missing_required_table_or_column_stops_the_build_naming_them(generated_raw_dir, tmp_path, monkeypatch):
     raw = copy_raw(generated_raw_dir, tmp_path / "raw", exclude=["quotas"])
     rewrite_parquet(raw / "leads.parquet", "select * exclude (campaign) from source")
