@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,11 +89,14 @@ def relation(database: Path | str, name: str) -> str:
 # --------------------------------------------------------------------------- the manifest's tests
 
 
+def disabled_nodes(manifest: dict) -> list[dict]:
+    """The manifest's disabled nodes (the not_null tests decision 0014 leaves to Spark among them)."""
+    return [node for versions in manifest.get("disabled", {}).values() for node in versions]
+
+
 def attached_tests(manifest: dict, model_id: str, enabled_only: bool = True) -> list[dict]:
     """The generic and singular test nodes on a model (its own tests, by attached_node or depends_on)."""
-    nodes = list(manifest["nodes"].values())
-    if not enabled_only:
-        nodes += [node for versions in manifest.get("disabled", {}).values() for node in versions]
+    nodes = list(manifest["nodes"].values()) + ([] if enabled_only else disabled_nodes(manifest))
     return [node for node in nodes if node.get("resource_type") == "test"
             and (node.get("attached_node") == model_id or model_id in node.get("depends_on", {}).get("nodes", []))]
 
@@ -115,16 +118,23 @@ def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -
     return keys
 
 
+def not_null_checks(nodes: Iterable[dict]) -> Iterator[tuple[dict, str]]:
+    """(test node, column) for every column a test among nodes checks for nulls:
+    dbt's not_null, and the not_null columns of model_rules (decision 0015)."""
+    for node in nodes:
+        metadata = node.get("test_metadata") or {}
+        if node.get("resource_type") != "test":
+            continue
+        if metadata.get("name") == "not_null" and node.get("column_name"):
+            yield node, node["column_name"]
+        elif metadata.get("name") == "model_rules":
+            for column in metadata.get("kwargs", {}).get("not_null") or []:
+                yield node, column
+
+
 def not_null_tested(manifest: dict, model_id: str, enabled_only: bool = True) -> set[str]:
     """Columns of a model that a test (not_null, or model_rules' not_null) checks for nulls."""
-    columns = set()
-    for test in attached_tests(manifest, model_id, enabled_only=enabled_only):
-        metadata = test.get("test_metadata") or {}
-        if metadata.get("name") == "not_null" and test.get("column_name"):
-            columns.add(test["column_name"])
-        elif metadata.get("name") == "model_rules":
-            columns |= set(metadata.get("kwargs", {}).get("not_null") or [])
-    return columns
+    return {column for _, column in not_null_checks(attached_tests(manifest, model_id, enabled_only=enabled_only))}
 
 
 # --------------------------------------------------------------------------- building

@@ -18,7 +18,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import describe_run, not_null_tested, unique_keys
+from conftest import describe_run, disabled_nodes, not_null_checks, not_null_tested, unique_keys
 
 from sales_kpis.dbt_runner import DbtOptions, _environment, dbt_args
 from sales_kpis.project import project_dir
@@ -32,11 +32,6 @@ BROKEN_MART, BROKEN_COLUMN = "kpi_rep_attainment", "bookings_arr"
 @pytest.fixture(scope="module")
 def manifest(built_warehouse) -> dict:
     return json.loads(built_warehouse.manifest_path.read_text())
-
-
-def disabled_nodes(manifest: dict) -> list[dict]:
-    """The manifest's disabled nodes (the not_null tests decision 0014 leaves to Spark among them)."""
-    return [node for versions in manifest.get("disabled", {}).values() for node in versions]
 
 
 def models(manifest: dict) -> dict[str, dict]:
@@ -72,19 +67,8 @@ def test_every_kpi_mart_is_public_with_an_enforced_contract(manifest):
 
 
 def not_null_tests(nodes) -> dict[tuple[str, str], dict]:
-    """{(attached model unique_id, column): test node} of the not_null tests among nodes,
-    model_rules' not_null columns included (decision 0015)."""
-    found = {}
-    for node in nodes:
-        metadata = node.get("test_metadata") or {}
-        if node.get("resource_type") != "test" or not node.get("attached_node"):
-            continue
-        if metadata.get("name") == "not_null":
-            found[(node["attached_node"], node["column_name"])] = node
-        elif metadata.get("name") == "model_rules":
-            for column in metadata.get("kwargs", {}).get("not_null") or []:
-                found[(node["attached_node"], column)] = node
-    return found
+    """{(attached model unique_id, column): test node} of the not_null checks among nodes."""
+    return {(node["attached_node"], column): node for node, column in not_null_checks(nodes) if node.get("attached_node")}
 
 
 def test_not_null_tests_run_only_where_no_enforced_constraint_does_their_work(manifest):
