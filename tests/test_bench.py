@@ -105,3 +105,29 @@ def test_report_renders_the_headline_figures() -> None:
     text = bench.render_markdown(report)
     for expected in ("**40.0 s**", "**0.50 GiB**", "**0.500 s**", "fct_opportunities", "| build wall ÷ floor | 80.0 |"):
         assert expected in text
+
+
+def test_incremental_section_compares_each_fact_and_the_run_without_tests(tmp_path: Path) -> None:
+    results = tmp_path / "run_results.json"
+    results.write_text(json.dumps({"results": [
+        {"unique_id": "model.sales_kpis.fct_leads", "execution_time": 2.5},
+        {"unique_id": "model.sales_kpis.int_account_arr_monthly", "execution_time": 0.5},
+        {"unique_id": "test.sales_kpis.model_rules_fct_leads.abc", "execution_time": 9.0},
+    ]}))
+    assert bench.model_times(results, ("int_account_arr_monthly", "fct_leads", "absent")) == {
+        "int_account_arr_monthly": 0.5, "fct_leads": 2.5}
+    entry = {
+        "day_before": "2026-10-30", "first_build": {"wall_seconds": 90.0}, "wall_seconds": 30.0, "success": True,
+        "model_seconds": 20.0, "test_seconds": 12.0, "test_busy_wall_seconds": 8.0, "startup_seconds": 6.0,
+        "incremental_models": {"fct_leads": 2.5, "int_account_arr_monthly": 0.5},
+        "incremental_models_full_build": {"fct_leads": 20.0, "int_account_arr_monthly": 10.0},
+        "models_only": {"wall_seconds": 24.0, "returncode": 0, "startup_seconds": 5.5},
+    }
+    text = "\n".join(bench._incremental_markdown(entry, full_wall=100.0, full_models=80.0))
+    for expected in ("| wall time of `dbt build` | 30.0 s | 100.0 s | 0.30 |",
+                     "| incremental model fct_leads | 2.50 s | 20.00 s | 0.12 |",
+                     "| incremental model int_account_arr_monthly | 0.50 s | 10.00 s | 0.05 |",
+                     "| the 2 incremental models together | 3.0 s | 30.0 s | 0.10 |",
+                     "| data tests: sum / busy wall span | 12.0 / 8.0 s | | |",
+                     "(start-up 5.5 s) | 24.0 s | 100.0 s | 0.24 |"):
+        assert expected in text, expected

@@ -456,15 +456,30 @@ def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, ful
     "one more day of raw data" for the incremental facts. The second build
     keeps the first one's target directory, as a scheduled daily job would
     (dbt parses partially).
+
+    Then the same daily step once more without the data tests (`dbt run` from
+    a copy of the day-before warehouse and target directory): how much of the
+    daily build is the tests, and what the models alone cost.
     """
     inc_dir = run_dir / "incremental"
     inc_dir.mkdir(parents=True, exist_ok=True)
     day_before = (datetime.strptime(options.as_of, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
     say(f"incremental: full build as of {day_before} (untimed)")
     first = run_build_subprocess(raw_dir, inc_dir, replace(options, as_of=day_before))
+    models_dir = inc_dir / "models-only"
+    shutil.rmtree(models_dir, ignore_errors=True)
+    models_dir.mkdir(parents=True)
+    if first.database.is_file():
+        shutil.copy2(first.database, models_dir / first.database.name)
+    if first.target_path.is_dir():
+        shutil.copytree(first.target_path, models_dir / "target")
     say(f"incremental: exit {first.returncode} in {first.wall_seconds:.1f} s; now the build as of {options.as_of}")
     second = run_build_subprocess(raw_dir, inc_dir, options, fresh_database=False, keep_target=True)
     say(f"incremental: exit {second.returncode} in {second.wall_seconds:.1f} s")
+    say(f"incremental: the same day without data tests (dbt run), from a copy of the {day_before} warehouse")
+    models_only = run_build_subprocess(raw_dir, models_dir, options, command="run",
+                                       fresh_database=False, keep_target=True)
+    say(f"incremental: dbt run exit {models_only.returncode} in {models_only.wall_seconds:.1f} s")
     results_path = second.target_path / "run_results.json"
     results = summarise_run_results(results_path) if results_path.is_file() else None
     entry: dict[str, Any] = {
@@ -481,18 +496,38 @@ def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, ful
     if results:
         model_seconds = results["by_kind"].get("model", {}).get("seconds", 0.0)
         entry["model_seconds"] = model_seconds
+        entry["test_seconds"] = results["by_kind"].get("test", {}).get("seconds", 0.0)
+        entry["test_busy_wall_seconds"] = results["by_kind"].get("test", {}).get("busy_wall_seconds", 0.0)
         entry["startup_seconds"] = round(second.wall_seconds - results["elapsed_seconds"], 3)
-        incremental_models = {}
-        for node in json.loads(results_path.read_text())["results"]:
-            if node["unique_id"].split(".")[-1] in INCREMENTAL_MODELS:
-                incremental_models[node["unique_id"].split(".")[-1]] = round(node["execution_time"], 3)
-        entry["incremental_models"] = incremental_models
+        entry["incremental_models"] = model_times(results_path, INCREMENTAL_MODELS)
+    full_results = full.target_path / "run_results.json"
+    if full_results.is_file():
+        entry["incremental_models_full_build"] = model_times(full_results, INCREMENTAL_MODELS)
+    models_only_results = models_only.target_path / "run_results.json"
+    entry["models_only"] = {
+        "command": f"SALES_KPIS_AS_OF_DATE={options.as_of} " + " ".join(models_only.command),
+        "returncode": models_only.returncode,
+        "wall_seconds": round(models_only.wall_seconds, 3),
+        "ratio_to_full_wall": round(models_only.wall_seconds / full.wall_seconds, 3) if full.wall_seconds else None,
+    }
+    if models_only_results.is_file():
+        summary = summarise_run_results(models_only_results)
+        entry["models_only"]["model_seconds"] = summary["by_kind"].get("model", {}).get("seconds", 0.0)
+        entry["models_only"]["startup_seconds"] = round(models_only.wall_seconds - summary["elapsed_seconds"], 3)
     return entry
 
 
 # The incremental facts (docs/decisions/0006-incremental.md).
 INCREMENTAL_MODELS = ("int_opportunity_stage_entries", "fct_leads", "int_account_product_arr_monthly",
                       "int_account_arr_monthly", "int_account_arr_movements")
+
+
+def model_times(results_path: Path, names: Iterable[str]) -> dict[str, float]:
+    """Execution seconds of the named models in a run_results.json, in the order named."""
+    seconds = {node["unique_id"].split(".")[-1]: node["execution_time"]
+               for node in json.loads(results_path.read_text())["results"]
+               if node["unique_id"].startswith("model.")}
+    return {name: round(seconds[name], 3) for name in names if name in seconds}
 
 
 def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: float | None) -> list[str]:
@@ -506,11 +541,34 @@ def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: 
     if entry.get("model_seconds") is not None and full_models:
         lines.append(f"| sum of model execution times | {entry['model_seconds']:.1f} s | {full_models:.1f} s | "
                      f"{entry['model_seconds'] / full_models:.2f} |")
+    if entry.get("test_seconds") is not None:
+        lines.append(f"| data tests: sum / busy wall span | {entry['test_seconds']:.1f} / "
+                     f"{entry.get('test_busy_wall_seconds', 0.0):.1f} s | | |")
     if entry.get("startup_seconds") is not None:
         lines.append(f"| dbt start-up (partial parse) | {entry['startup_seconds']:.1f} s | | |")
     lines.append(f"| result | {'success' if entry['success'] else 'FAILED'} | | |")
-    for name, seconds in (entry.get("incremental_models") or {}).items():
-        lines.append(f"| incremental model {name} | {seconds:.2f} s | | |")
+    incremental = entry.get("incremental_models") or {}
+    full_times = entry.get("incremental_models_full_build") or {}
+    for name, seconds in incremental.items():
+        full_seconds = full_times.get(name)
+        if full_seconds:
+            lines.append(f"| incremental model {name} | {seconds:.2f} s | {full_seconds:.2f} s | "
+                         f"{seconds / full_seconds:.2f} |")
+        else:
+            lines.append(f"| incremental model {name} | {seconds:.2f} s | | |")
+    if incremental and set(incremental) <= set(full_times):
+        total, total_full = sum(incremental.values()), sum(full_times[name] for name in incremental)
+        if total_full:
+            lines.append(f"| the {len(incremental)} incremental models together | {total:.1f} s | "
+                         f"{total_full:.1f} s | {total / total_full:.2f} |")
+    models_only = entry.get("models_only")
+    if models_only:
+        ratio = f"{models_only['wall_seconds'] / full_wall:.2f}" if full_wall else ""
+        startup = (f" (start-up {models_only['startup_seconds']:.1f} s)"
+                   if models_only.get("startup_seconds") is not None else "")
+        lines.append(f"| the same day without data tests (`dbt run`, from a copy of the {entry['day_before']} "
+                     f"warehouse){startup} | {models_only['wall_seconds']:.1f} s"
+                     f"{'' if models_only.get('returncode') == 0 else ' (FAILED)'} | {full_wall:.1f} s | {ratio} |")
     return lines
 
 
