@@ -491,7 +491,7 @@ def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, ful
         "day_before": day_before,
         "first_build": {"returncode": first.returncode, "wall_seconds": round(first.wall_seconds, 3)},
         "returncode": second.returncode,
-        "success": first.returncode == 0 and second.returncode == 0,
+        "success": first.returncode == 0 and second.returncode == 0 and models_only.returncode == 0,
         "wall_seconds": round(second.wall_seconds, 3),
         "cpu_seconds": round(second.cpu_seconds, 3),
         "peak_rss_gib": round(second.max_rss_bytes / 2**30, 3),
