@@ -18,9 +18,10 @@
 {% test parseable_columns(model, columns) %}
     {%- set table = model.identifier if model.identifier is defined else none -%}
     {%- set checked = [] -%}
-    {%- if execute and not (table is not none and not raw_table_exists(table)) -%}
+    {%- if execute and (table is none or raw_table_exists(table)) -%}
+        {%- set relation_columns = adapter.get_columns_in_relation(model) if table is not none else [] -%}
         {%- for column, expected_type in columns.items() -%}
-            {%- if table is none or not column_has_type(model, column, expected_type) -%}
+            {%- if table is none or not column_has_type(model, column, expected_type, relation_columns) -%}
                 {%- do checked.append((column, expected_type)) -%}
             {%- endif -%}
         {%- endfor -%}

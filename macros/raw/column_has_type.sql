@@ -4,10 +4,12 @@
     needs no parse check. An integer column counts as decimal; anything
     unrecognised counts as not typed (the check then runs).
 -#}
-{% macro column_has_type(relation, column_name, logical_type_name) %}
-    {%- set found = adapter.get_columns_in_relation(relation) | selectattr("name", "equalto", column_name) | list -%}
+{% macro column_has_type(relation, column_name, logical_type_name, columns=none) %}
+    {#- columns: the relation's columns when the caller has them (one metadata query per table, not per column). -#}
+    {%- set columns = adapter.get_columns_in_relation(relation) if columns is none else columns -%}
+    {%- set found = columns | selectattr("name", "equalto", column_name) | list -%}
     {%- if not found -%}
-        {%- set found = adapter.get_columns_in_relation(relation) | selectattr("name", "equalto", column_name | upper) | list -%}
+        {%- set found = columns | selectattr("name", "equalto", column_name | upper) | list -%}
     {%- endif -%}
     {%- if not found -%}{{ return(false) }}{%- endif -%}
     {%- set family = type_family(found[0].dtype) -%}
