@@ -382,7 +382,7 @@ def test_union_of_a_salesforce_and_a_hubspot_connection(generated_raw_dir: Path,
     workdir = tmp_path / "warehouse"
     marts = PER_CONNECTION_MARTS + ATTRIBUTE_MARTS
     run = adapter_build(raw, workdir, {"crm_unions": unions},
-                        select=["path:models/staging", "+path:models/marts/core"] + [f"+{name}" for name in marts])
+                        select=["path:models/staging", "+path:models/core"] + [f"+{name}" for name in marts])
     assert build_ok(run), describe_run(run)
     database = workdir / "wh.duckdb"
     with connect(database) as connection:
