@@ -143,12 +143,7 @@ joined as (
         users.hired_on,
         users.ramp_end_on,
         users.left_on,
-        {{ dbt.datediff('attained.period_start', 'attained.period_end', 'day') }} + 1 as days_in_period,
-        case
-            when {{ as_of_date() }} < attained.period_start then 0
-            when {{ as_of_date() }} >= attained.period_end then {{ dbt.datediff('attained.period_start', 'attained.period_end', 'day') }} + 1
-            else {{ dbt.datediff('attained.period_start', as_of_date(), 'day') }} + 1
-        end as days_elapsed
+        {{ period_elapsed('attained.period_start', 'attained.period_end') }}
     from attained
     left join users
         on attained.user_id = users.user_id
@@ -196,7 +191,7 @@ final as (
         ramp_months,
         days_in_period,
         days_elapsed,
-        {{ ratio('days_elapsed', 'days_in_period') }} as pct_period_elapsed,
+        pct_period_elapsed,
         quota_amount > 0 and bookings_arr >= quota_amount as is_at_quota,
         period_start < ramp_end_on as is_ramping,
         coalesce(left_on >= period_start and left_on <= period_end, false) as has_left_in_period,
