@@ -103,13 +103,13 @@
             {% for key in keys %}arr_neighbours.{{ key }},
             {% endfor %}arr_neighbours.segment,
             arr_neighbours.next_month_start as month_start,
-            cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'arr_neighbours.next_month_start')) }} as date) as month_end,
+            {{ period_end('month', 'arr_neighbours.next_month_start') }} as month_end,
             arr_neighbours.arr as previous_arr,
             0 as arr,
             arr_neighbours.first_arr_month_start
         from arr_neighbours
         where (arr_neighbours.next_row_month_start is null or arr_neighbours.next_row_month_start <> arr_neighbours.next_month_start)
-            and cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'arr_neighbours.next_month_start')) }} as date) <= {{ as_of_date() }}
+            and {{ period_end('month', 'arr_neighbours.next_month_start') }} <= {{ as_of_date() }}
     ),
 
     arr_month_ends as (

@@ -176,7 +176,8 @@ dense as (
 with_previous_month as (
     select
         dense.*,
-        previous_month.sqls as previous_month_sqls
+        previous_month.sqls as previous_month_sqls,
+        dense.sqls - previous_month.sqls as sqls_change
     from dense
     left join dense as previous_month
         on
@@ -205,7 +206,8 @@ final as (
         cast(active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
         {{ ratio('sqls', 'active_sdrs') }} as sqls_per_sdr,
         cast(previous_month_sqls as {{ dbt.type_bigint() }}) as previous_month_sqls,
-        {{ ratio('sqls - previous_month_sqls', 'previous_month_sqls') }} as lead_velocity_rate,
+        cast(sqls_change as {{ dbt.type_bigint() }}) as sqls_change,
+        {{ ratio('sqls_change', 'previous_month_sqls') }} as lead_velocity_rate,
         is_complete
     from with_previous_month
 )

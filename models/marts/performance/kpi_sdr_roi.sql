@@ -169,6 +169,7 @@ final as (
         cast(won_arr as {{ type_money() }}) as won_arr,
         cast(annual_ote as {{ type_money() }}) as annual_ote,
         monthly_cost,
+        {{ ratio('won_arr', 'monthly_cost') }} as monthly_roi,
         cast(cumulative_sourced_opportunities as {{ dbt.type_bigint() }}) as cumulative_sourced_opportunities,
         cast(cumulative_won_arr as {{ type_money() }}) as cumulative_won_arr,
         cast(cumulative_cost as {{ type_money() }}) as cumulative_cost,

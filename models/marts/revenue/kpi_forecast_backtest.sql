@@ -106,6 +106,7 @@ final as (
         cast(target_value as {{ type_money() }}) as target_value,
         is_outcome_known,
         cast(actual_outcome as {{ type_money() }}) as actual_outcome,
+        cast(abs(actual_outcome) as {{ type_money() }}) as abs_actual_outcome,
         cast(run_rate_forecast - actual_outcome as {{ type_money() }}) as run_rate_error,
         cast(abs(run_rate_forecast - actual_outcome) as {{ type_money() }}) as run_rate_abs_error,
         {{ ratio('abs(run_rate_forecast - actual_outcome)', 'abs(actual_outcome)') }} as run_rate_abs_pct_error,
