@@ -130,7 +130,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
 
-# --------------------------------------------------------------------------- issue 7: scale and engines
+# --------------------------------------------------------------------------- scale and engines
 SCALE ?= M
 BENCH_ARGS ?=
 ENGINES_VENV := .venv-engines

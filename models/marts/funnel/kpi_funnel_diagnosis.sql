@@ -1,16 +1,18 @@
 {#-
-    Funnel diagnosis per month x CRM connection (source_relation) x
-    lead_source (each connection diagnosed on its own leads and SDRs): lead volume, SDR capacity
-    (active SDRs, leads and SQLs per SDR), conversion (lead-to-SQL within
-    funnel_diagnosis_sql_window_days of creation, SQL-to-won within
-    funnel_diagnosis_won_window_days of the SQL), and time from creation to SQL;
-    then, per month, the same figures over the trailing
-    funnel_diagnosis_window_months months (all sources: window_*; this source:
-    source_window_*) against the same window funnel_diagnosis_baseline_lag_months
-    earlier (baseline_*), and a diagnosis that tells a lead-quality problem from
-    an SDR-capacity problem (docs/kpis/funnel.md, doc block funnel_diagnosis).
-    Rows are dense: every month from the first lead event to the as-of date, for
-    every connection and lead source seen.
+    One row per month, CRM connection (source_relation) and lead source;
+    each connection is diagnosed on its own leads and SDRs.
+    - The month's figures: leads created, with their SQLs inside
+      var funnel_diagnosis_sql_window_days; SQLs, with their wins inside
+      var funnel_diagnosis_won_window_days and their days to SQL; active
+      SDRs (int_active_sdrs_by_period).
+    - Rows are dense (every month from the first lead event to the as-of
+      date, every lead source seen), so the trailing windows and their
+      baselines (var funnel_diagnosis_window_months, lagged by
+      var funnel_diagnosis_baseline_lag_months) are window sums over rows.
+    - Window and baseline figures are summed per month over every source
+      (window_*, baseline_*) and per source (source_window_*), compared, and
+      the month's diagnosis is the rule of the doc block funnel_diagnosis.
+    What each column means: the doc blocks of its yml.
 -#}
 {%- set window_months = var('funnel_diagnosis_window_months', 6) | int -%}
 {%- set lag_months = var('funnel_diagnosis_baseline_lag_months', 12) | int -%}

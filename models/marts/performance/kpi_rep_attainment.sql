@@ -1,15 +1,17 @@
 {#-
-    One row per quota row (user x quota period): the rep's bookings against
-    quota, ramp and tenure at the period start, period OTE, the pipeline they
-    created and their win rate in the period. Every quota row keeps its row:
-    reps who left during the period, periods not started yet (bookings 0) and
-    quotas of users unknown to the CRM (attributes null).
-    - Bookings: won bookings-type opportunities (var bookings_opportunity_types)
-      owned by the user, close_date within [period_start, period_end] and on
-      or before the as-of date (fct_opportunities.is_won).
+    One row per quota row (user x quota period). Every quota row keeps its
+    row: reps who left during the period, periods not started yet (bookings
+    0) and quotas of users unknown to the CRM (attributes null).
+    - The rep's closed and created bookings-type opportunities
+      (fct_opportunities) are aggregated per owner and day first, then
+      range-joined to the quota periods (close date, or stage-1 day, within
+      the period and on or before the as-of date).
     - A quota period is the unit: one crossing a fiscal year or quarter keeps
       its own dates, is labelled with the fiscal year and quarter it ends in,
-      and is flagged.
+      and is flagged. Months in the period count whole calendar months plus
+      the rest as a share of the month it falls in (period OTE).
+    - The period elapsed is period_elapsed(), as everywhere.
+    What each column means: the doc blocks of its yml.
 -#}
 with quotas as (
     select * from {{ ref('stg_crm__quotas') }}

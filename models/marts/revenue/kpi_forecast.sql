@@ -1,16 +1,11 @@
 {#-
-    The forecast and the gap to target for the fiscal quarter and fiscal year
-    containing the as-of date: one row per target of those periods (company
-    or segment; product targets are left to the product-launch mart) whose
-    metric is forecastable.
-    - run_rate_forecast = actual_to_date + trailing-3-month monthly average x
-      remaining_months ("at the current trend");
-    - pipeline_forecast = actual_to_date + open pipeline expected to close in
-      the rest of the period x the historical win rate of its current stage;
-    - forecast_gap = target - run_rate_forecast, pipeline_forecast_gap =
-      target - pipeline_forecast;
-    - pipeline_needed = the new stage-1 pipeline that would close the gap at
-      the historical stage-1-to-won rate (by amount): max(gap, 0) / rate.
+    One row per target of the fiscal quarter and fiscal year containing the
+    as-of date (kpi_org_attainment's qtd and ytd rows: company or segment;
+    product targets are left to the product-launch mart) whose metric the
+    org_metrics catalogue calls forecastable. The forecast inputs are
+    int_forecast_snapshots' row for the as-of date; this model adds the
+    target and the gaps.
+    What each column means: the doc blocks of its yml.
 -#}
 with attainment as (
     select * from {{ ref('kpi_org_attainment') }}

@@ -1,10 +1,11 @@
 {#-
-    How far to trust kpi_forecast: the same two company-level forecasts
-    computed as of every month end of the trailing var
-    forecast_backtest_months (point in time, from the history known then),
-    for the fiscal quarter and fiscal year containing that month end, beside
-    the actual outcome of the period once it has ended by the as-of date, and
-    the errors (forecast - actual; absolute; absolute / |actual|).
+    One row per forecast date (every month end of the trailing var
+    forecast_backtest_months: int_forecast_snapshots, point in time), fiscal
+    quarter or year containing it and forecastable metric, at company level,
+    beside the actual outcome of the period (int_org_metric_daily) once it
+    has ended by the as-of date, the company target of the period, and the
+    errors.
+    What each column means: the doc blocks of its yml.
 -#}
 with snapshots as (
     select * from {{ ref('int_forecast_snapshots') }}

@@ -1,11 +1,14 @@
 {#-
-    New business per period (week, month, fiscal quarter, fiscal year), CRM
-    connection (source_relation) and account segment, over the new_business opportunities closed (won or lost)
-    in the period by close date: win rate by count and by amount, new
-    business ARR, average deal size, average and median sales cycle of the
-    won ones; new logos (accounts whose first ever won opportunity, of any
-    type, closed in the period); and ARPA at the period end from
-    subscriptions (month, quarter and year rows; ARR exists at month ends).
+    One row per period grain (week, month, fiscal quarter, fiscal year),
+    period start, CRM connection (source_relation) and segment that has
+    closed new_business opportunities, new logos or ARR. Three aggregates
+    are joined on those keys: the new_business opportunities closed in the
+    period by close date (union_by_period_grain); each account's first won
+    opportunity of any type (new logos); and ARR and paying accounts at the
+    period end from int_account_arr_monthly (month, quarter and year rows:
+    the period's last month end, or the last one on or before the as-of
+    date).
+    What each column means: the doc blocks of its yml.
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
