@@ -1,6 +1,6 @@
 # Set-up and everyday commands. On a fresh machine with Python 3.11:
 #   make demo   - virtualenv with the pinned dependencies, sample data, a built warehouse
-#   make test   - sqlfluff lint, a dbt build on small generated data, pytest
+#   make test   - sqlfluff lint, the dbt metadata linter, pytest (with a dbt build on small generated data)
 # The virtualenv is (re)installed only when it is missing or requirements.txt /
 # pyproject.toml changed since the last install (stamp file .venv/.installed).
 
@@ -32,12 +32,13 @@ SCRATCH := build
 PYTEST_ARGS ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: help venv demo test lint build test-build pytest clean distclean chromium report
+.PHONY: help venv demo test lint lint-dbt build test-build pytest clean distclean chromium report
 
 help:
 	@echo "make demo       install (when needed), generate sample data into $(RAW_DIR), validate, build warehouse/sales_kpis.duckdb"
-	@echo "make test       install (when needed), sqlfluff lint, dbt build on $(TEST_LEADS) generated leads, pytest"
+	@echo "make test       install (when needed), sqlfluff lint, the dbt metadata linter, pytest (with a dbt build)"
 	@echo "make lint       sqlfluff lint models (dbt templater)"
+	@echo "make lint-dbt   dbt parse, then the dbt metadata linter (layers, names, access, contracts, docs)"
 	@echo "make build      sales-kpis build on $(RAW_DIR) as of $(AS_OF)"
 	@echo "make report     dashboard of the warehouse into $(SCRATCH)/report/index.html, screenshot docs/report.png"
 	@echo "make bench      benchmark a full dbt build at SCALE=S|M|L (10k/1M/10M leads): bench/results/"
@@ -67,6 +68,17 @@ demo: $(STAMP)
 lint: $(STAMP)
 	@mkdir -p $(SCRATCH)
 	SALES_KPIS_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/sqlfluff lint models
+
+# dbt parse writes the manifest (partial parsing after the first run: a few
+# seconds), dbt-score checks it: a model reading a layer it may not read (an
+# edge that runs the wrong way), a name or access that does not fit its
+# folder, a public model without an enforced contract, anything undocumented
+# (rules and their tables: pyproject.toml, dbt_score_rules/).
+lint-dbt: $(STAMP)
+	@mkdir -p $(SCRATCH)
+	SALES_KPIS_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/dbt parse --profiles-dir . \
+		--target-path $(SCRATCH)/lint-target --log-path $(SCRATCH)/lint-logs --quiet
+	$(BIN)/dbt-score lint --manifest $(SCRATCH)/lint-target/manifest.json
 
 build: $(STAMP)
 	$(BIN)/sales-kpis build --raw-dir $(RAW_DIR) --as-of $(AS_OF)
@@ -106,9 +118,10 @@ report: $(STAMP) chromium
 test: $(STAMP) chromium
 	@failed=""; \
 	$(MAKE) --no-print-directory lint || failed="$$failed lint"; \
+	$(MAKE) --no-print-directory lint-dbt || failed="$$failed lint-dbt"; \
 	$(MAKE) --no-print-directory pytest || failed="$$failed pytest"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
-	echo "make test: lint and pytest passed"
+	echo "make test: lint, lint-dbt and pytest passed"
 
 clean:
 	rm -rf $(SCRATCH) target logs .pytest_cache .sqlfluff_cache
@@ -117,7 +130,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
 
-# --------------------------------------------------------------------------- issue 7: scale and engines
+# --------------------------------------------------------------------------- scale and engines
 SCALE ?= M
 BENCH_ARGS ?=
 ENGINES_VENV := .venv-engines

@@ -1,28 +1,47 @@
 {#-
-    The month-end ARR movement classification over a relation with one row
-    per key and month end where ARR > 0 (columns: the keys, segment,
-    month_start, month_end, arr). Returns one row per key and month end where
-    the ARR or the previous month end's ARR is > 0, with the starting
-    (previous month end) and ending ARR, movement_type (new, reactivation,
-    expansion, contraction, churn, no_change) and one amount column per
-    movement (all >= 0):
+    The month-end ARR movement classification, for every grain that has it:
+    the account (int_account_arr_movements) and the account x product
+    (int_account_product_arr_monthly).
+
+    Input: `relation`, one row per key and month end where ARR > 0 (or null,
+    a missing rate, kept so that a test fails on it), with the keys, segment,
+    month_start, month_end and arr. Renders CTEs for the caller's `with`
+    (each followed by a comma), the last one `arr_movements`: one row per key
+    and month end where the ARR or the previous month end's ARR is > 0, with
+    the starting (previous month end) and ending ARR, movement_type and one
+    amount column per movement (all >= 0):
     - new: previous 0, never had ARR at an earlier month end;
     - reactivation: previous 0, had ARR at an earlier month end;
     - expansion: previous > 0 and current > previous;
     - contraction: 0 < current < previous;
-    - churn: previous > 0 and current 0.
+    - churn: previous > 0 and current 0;
+    - no_change otherwise.
     One window pass over each key's ARR rows (no key x month cross join, no
     re-aggregation): the previous row is the previous month end only when it
     is the adjacent month; a row not followed by the next month adds a churn
     row in that month, while that month end is on or before the as-of date.
-    Used at account grain (int_account_arr_movements); the account x product
-    grain is int_account_product_arr_monthly (same rules).
+
     bounds (incremental_month_bounds) restricts the result to the months an
-    incremental run recomputes; with_watermark adds built_as_of_date.
+    incremental run recomputes, computed from the relation's rows from
+    bounds.previous on. The first ARR month of each key is then read from
+    `first_arr_months` (keys, first_arr_month_start) when the caller has it,
+    else from every row of the relation. with_watermark adds
+    built_as_of_date.
 -#}
-{% macro classify_arr_movements(relation, keys, bounds=none, with_watermark=false) %}
+{% macro classify_arr_movements(relation, keys, bounds=none, first_arr_months=none, with_watermark=false) %}
     {%- set key_list = keys | join(", ") -%}
-    with monthly_arr as (
+    {%- if bounds is not none and first_arr_months is none %}
+    arr_first_months as (
+        select
+            {{ key_list }},
+            min(month_start) as first_arr_month_start
+        from {{ relation }}
+        group by {{ key_list }}
+    ),
+    {%- set first_arr_months = "arr_first_months" %}
+    {%- endif %}
+
+    arr_monthly as (
         {%- if bounds is none %}
         select * from {{ relation }}
         {%- else %}
@@ -36,13 +55,7 @@
             recent.arr,
             first_arr_months.first_arr_month_start
         from {{ relation }} as recent
-        inner join (
-            select
-                {{ key_list }},
-                min(month_start) as first_arr_month_start
-            from {{ relation }}
-            group by {{ key_list }}
-        ) as first_arr_months
+        left join {{ first_arr_months }} as first_arr_months
             on
                 {% for key in keys %}{% if not loop.first %}and {% endif %}recent.{{ key }} is not distinct from first_arr_months.{{ key }}
                 {% endfor %}
@@ -50,7 +63,7 @@
         {%- endif %}
     ),
 
-    neighbours as (
+    arr_neighbours as (
         select
             {{ key_list }},
             segment,
@@ -67,12 +80,12 @@
             {%- endif %}
             cast({{ dbt.dateadd('month', -1, 'month_start') }} as date) as previous_month_start,
             cast({{ dbt.dateadd('month', 1, 'month_start') }} as date) as next_month_start
-        from monthly_arr
+        from arr_monthly
     ),
 
     -- Month ends with ARR: the previous month end's ARR is the previous row's
     -- when that row is the adjacent month, else 0.
-    with_arr as (
+    arr_with_previous as (
         select
             {{ key_list }},
             segment,
@@ -81,31 +94,31 @@
             case when previous_row_month_start = previous_month_start then previous_row_arr else 0 end as previous_arr,
             arr,
             first_arr_month_start
-        from neighbours
+        from arr_neighbours
     ),
 
     -- The month end after the last of a run of months with ARR: churned to 0.
-    churned as (
+    arr_churned as (
         select
-            {% for key in keys %}neighbours.{{ key }},
-            {% endfor %}neighbours.segment,
-            neighbours.next_month_start as month_start,
-            cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'neighbours.next_month_start')) }} as date) as month_end,
-            neighbours.arr as previous_arr,
+            {% for key in keys %}arr_neighbours.{{ key }},
+            {% endfor %}arr_neighbours.segment,
+            arr_neighbours.next_month_start as month_start,
+            {{ period_end('month', 'arr_neighbours.next_month_start') }} as month_end,
+            arr_neighbours.arr as previous_arr,
             0 as arr,
-            neighbours.first_arr_month_start
-        from neighbours
-        where (neighbours.next_row_month_start is null or neighbours.next_row_month_start <> neighbours.next_month_start)
-            and cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'neighbours.next_month_start')) }} as date) <= {{ as_of_date() }}
+            arr_neighbours.first_arr_month_start
+        from arr_neighbours
+        where (arr_neighbours.next_row_month_start is null or arr_neighbours.next_row_month_start <> arr_neighbours.next_month_start)
+            and {{ period_end('month', 'arr_neighbours.next_month_start') }} <= {{ as_of_date() }}
     ),
 
-    combined as (
-        select * from with_arr
+    arr_month_ends as (
+        select * from arr_with_previous
         union all
-        select * from churned
+        select * from arr_churned
     ),
 
-    classified as (
+    arr_classified as (
         select
             *,
             case
@@ -116,29 +129,31 @@
                 when arr < previous_arr then 'contraction'
                 else 'no_change'
             end as movement_type
-        from combined
-    )
+        from arr_month_ends
+    ),
 
-    select
-        {{ key_list }},
-        segment,
-        month_start,
-        month_end,
-        movement_type,
-        cast(previous_arr as {{ type_money() }}) as starting_arr,
-        cast(case when movement_type = 'new' then arr else 0 end as {{ type_money() }}) as new_arr,
-        cast(case when movement_type = 'reactivation' then arr else 0 end as {{ type_money() }}) as reactivation_arr,
-        cast(case when movement_type = 'expansion' then arr - previous_arr else 0 end as {{ type_money() }}) as expansion_arr,
-        cast(case when movement_type = 'contraction' then previous_arr - arr else 0 end as {{ type_money() }}) as contraction_arr,
-        cast(case when movement_type = 'churn' then previous_arr else 0 end as {{ type_money() }}) as churned_arr,
-        cast(arr as {{ type_money() }}) as ending_arr,
-        cast(arr - previous_arr as {{ type_money() }}) as net_new_arr,
-        cast(first_arr_month_start as date) as first_arr_month_start
-        {%- if with_watermark %},
-        {{ as_of_date() }} as built_as_of_date
+    arr_movements as (
+        select
+            {{ key_list }},
+            segment,
+            month_start,
+            month_end,
+            movement_type,
+            cast(previous_arr as {{ type_money() }}) as starting_arr,
+            cast(case when movement_type = 'new' then arr else 0 end as {{ type_money() }}) as new_arr,
+            cast(case when movement_type = 'reactivation' then arr else 0 end as {{ type_money() }}) as reactivation_arr,
+            cast(case when movement_type = 'expansion' then arr - previous_arr else 0 end as {{ type_money() }}) as expansion_arr,
+            cast(case when movement_type = 'contraction' then previous_arr - arr else 0 end as {{ type_money() }}) as contraction_arr,
+            cast(case when movement_type = 'churn' then previous_arr else 0 end as {{ type_money() }}) as churned_arr,
+            cast(arr as {{ type_money() }}) as ending_arr,
+            cast(arr - previous_arr as {{ type_money() }}) as net_new_arr,
+            cast(first_arr_month_start as date) as first_arr_month_start
+            {%- if with_watermark %},
+            {{ as_of_date() }} as built_as_of_date
+            {%- endif %}
+        from arr_classified
+        {%- if bounds is not none %}
+        where month_start >= {{ bounds.first }}
         {%- endif %}
-    from classified
-    {%- if bounds is not none %}
-    where month_start >= {{ bounds.first }}
-    {%- endif %}
+    ),
 {%- endmacro %}

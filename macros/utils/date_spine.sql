@@ -25,7 +25,7 @@
 {#-
     Spark: sequence() of the days, exploded. The digits version filtered
     100,000 candidate rows through dbt-spark's timestamp-based dateadd and
-    took over a minute in a local session (issue 7).
+    took over a minute in a local session.
 -#}
 {% macro spark__date_spine(start_expr, end_expr) %}
     select explode(sequence(cast(bounds.start_day as date), cast(bounds.end_day as date), interval 1 day)) as date_day

@@ -6,7 +6,7 @@
     The parent check is a left join keeping the unmatched rows (not
     `not exists`), so the engine may build its hash table on the smaller side:
     at 10M leads the `not exists` form hashed every lead to check 0.5M
-    opportunities (issue 7).
+    opportunities.
 -#}
 {% macro dq_orphans(table_name, child, key_column, fk_column, parent, parent_column, rule_applied, deleted_table=none) %}
     select

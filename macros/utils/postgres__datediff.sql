@@ -3,7 +3,7 @@
     macro wins dbt's dispatch). dbt-postgres returns double precision for month,
     quarter and year and integer for day; DuckDB returns bigint, and the kpi_
     marts' enforced contracts say bigint. Same values, one type: bigint
-    (issue 7; the PostgreSQL build failed its contracts without it).
+    (the PostgreSQL build failed its contracts without it).
 -#}
 {% macro postgres__datediff(first_date, second_date, datepart) -%}
     {%- set first_day = "cast(" ~ first_date ~ " as date)" -%}

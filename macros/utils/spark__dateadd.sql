@@ -6,7 +6,7 @@
     int_date_spine and Spark spent minutes planning it. timestampadd() names
     the argument once; like dbt-spark's and DuckDB's, the result is a
     timestamp with the time of day kept, and month arithmetic clamps to the
-    end of a shorter month (Jan 31 + 1 month = Feb 28) (issue 7).
+    end of a shorter month (Jan 31 + 1 month = Feb 28).
 -#}
 {% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
     {%- if datepart | lower not in ("year", "quarter", "month", "week", "day", "hour", "minute", "second") -%}

@@ -13,7 +13,7 @@
     The DuckDB session runs in UTC (profiles.yml), so the timestamptz round
     trip is exact. A column already typed TIMESTAMP (typed Parquet) is naive
     UTC: it skips the round trip, which cost 1.4 s of CPU per column per read
-    at 10M leads (issue 7). typeof() of a column is a constant, so DuckDB folds
+    at 10M leads. typeof() of a column is a constant, so DuckDB folds
     the CASE away when it binds the query.
 -#}
 {% macro duckdb__utc_timestamp(column) -%}

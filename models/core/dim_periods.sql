@@ -36,27 +36,10 @@ final as (
         periods.period_end,
         {{ fiscal_year('periods.period_end') }} as fiscal_year,
         case when periods.period_grain = 'quarter' then {{ fiscal_quarter('periods.period_start') }} end as fiscal_quarter,
-        {{ dbt.datediff('periods.period_start', 'periods.period_end', 'day') }} + 1 as days_in_period,
-        case
-            when {{ as_of_date() }} < periods.period_start then 0
-            when {{ as_of_date() }} >= periods.period_end
-                then {{ dbt.datediff('periods.period_start', 'periods.period_end', 'day') }} + 1
-            else {{ dbt.datediff('periods.period_start', as_of_date(), 'day') }} + 1
-        end as days_elapsed,
+        {{ period_elapsed('periods.period_start', 'periods.period_end') }},
         periods.period_end <= {{ as_of_date() }} as is_complete,
         periods.period_start <= {{ as_of_date() }} and {{ as_of_date() }} <= periods.period_end as is_current
     from periods
 )
 
-select
-    period_grain,
-    period_start,
-    period_end,
-    fiscal_year,
-    fiscal_quarter,
-    days_in_period,
-    days_elapsed,
-    cast(days_elapsed as {{ type_amount() }}) / days_in_period as pct_period_elapsed,
-    is_complete,
-    is_current
-from final
+select * from final

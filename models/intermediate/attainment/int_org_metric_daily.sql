@@ -1,16 +1,16 @@
 {#-
-    Every metric that targets and forecasts are measured on, as daily sums by
-    segment and product (long format), from the marts' own definitions:
-    - new_business_arr / bookings_arr: won new_business / bookings-type
-      opportunities' arr_amount, on their close date;
-    - net_new_arr / expansion_arr: ARR movements at month ends
-      (int_account_arr_movements for company and segment targets; the
-      account x product movements for product targets, where a product swap
-      is a churn and a new ARR);
-    - sqls / stage1_opportunities: int_org_funnel_daily.
-    applies_to_company: the row counts for targets without a product;
-    applies_to_product: it counts for product targets.
+    Every metric of the org_metrics catalogue as daily sums by segment and
+    product (long format): each entry's value summed per day from its source
+    (the catalogue says which rows count and what each adds):
+    - bookings: won opportunities on their close date;
+    - arr_movements: at month ends, twice: from int_account_arr_movements for
+      company and segment targets (applies_to_company) and from the account x
+      product movements for product targets (applies_to_product), where a
+      product swap is a churn and a new ARR;
+    - funnel: int_org_funnel_daily (it counts for both).
 -#}
+{%- set metrics = org_metrics() %}
+
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
     where is_won
@@ -29,54 +29,69 @@ funnel as (
 ),
 
 bookings as (
+    {% for entry in metrics | selectattr('source', 'equalto', 'bookings') %}
+        select
+            '{{ entry.metric }}' as metric,
+            close_date as metric_date,
+            segment,
+            product_id,
+            true as applies_to_company,
+            true as applies_to_product,
+            sum({{ entry.value }}) as metric_value
+        from opportunities
+        where {{ entry.where }}
+        group by close_date, segment, product_id
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+),
+
+-- One pass over each movements table: every movement metric a column, then
+-- one row per metric below.
+account_movement_sums as (
     select
-        'new_business_arr' as metric,
-        close_date as metric_date,
+        month_end as metric_date,
+        segment,
+        cast(null as {{ dbt.type_string() }}) as product_id,
+        {%- for entry in metrics | selectattr('source', 'equalto', 'arr_movements') %}
+            sum({{ entry.value }}) as {{ entry.metric }},
+        {%- endfor %}
+        true as applies_to_company,
+        false as applies_to_product
+    from account_movements
+    group by month_end, segment
+),
+
+product_movement_sums as (
+    select
+        month_end as metric_date,
         segment,
         product_id,
-        true as applies_to_company,
-        true as applies_to_product,
-        sum(arr_amount) as metric_value
-    from opportunities
-    where opportunity_type = 'new_business'
-    group by close_date, segment, product_id
+        {%- for entry in metrics | selectattr('source', 'equalto', 'arr_movements') %}
+            sum({{ entry.value }}) as {{ entry.metric }},
+        {%- endfor %}
+        false as applies_to_company,
+        true as applies_to_product
+    from product_movements
+    group by month_end, segment, product_id
+),
+
+movement_sums as (
+    select * from account_movement_sums
     union all
-    select
-        'bookings_arr' as metric,
-        close_date as metric_date,
-        segment,
-        product_id,
-        true as applies_to_company,
-        true as applies_to_product,
-        sum(arr_amount) as metric_value
-    from opportunities
-    where is_bookings_type
-    group by close_date, segment, product_id
+    select * from product_movement_sums
 ),
 
 arr_movements as (
-    {% for metric in ['net_new_arr', 'expansion_arr'] %}
+    {% for entry in metrics | selectattr('source', 'equalto', 'arr_movements') %}
         select
-            '{{ metric }}' as metric,
-            month_end as metric_date,
-            segment,
-            cast(null as {{ dbt.type_string() }}) as product_id,
-            true as applies_to_company,
-            false as applies_to_product,
-            sum({{ metric }}) as metric_value
-        from account_movements
-        group by month_end, segment
-        union all
-        select
-            '{{ metric }}' as metric,
-            month_end as metric_date,
+            '{{ entry.metric }}' as metric,
+            metric_date,
             segment,
             product_id,
-            false as applies_to_company,
-            true as applies_to_product,
-            sum({{ metric }}) as metric_value
-        from product_movements
-        group by month_end, segment, product_id
+            applies_to_company,
+            applies_to_product,
+            {{ entry.metric }} as metric_value
+        from movement_sums
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),

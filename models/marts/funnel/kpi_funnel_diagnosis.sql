@@ -1,16 +1,18 @@
 {#-
-    Funnel diagnosis per month x CRM connection (source_relation) x
-    lead_source (each connection diagnosed on its own leads and SDRs): lead volume, SDR capacity
-    (active SDRs, leads and SQLs per SDR), conversion (lead-to-SQL within
-    funnel_diagnosis_sql_window_days of creation, SQL-to-won within
-    funnel_diagnosis_won_window_days of the SQL), and time from creation to SQL;
-    then, per month, the same figures over the trailing
-    funnel_diagnosis_window_months months (all sources: window_*; this source:
-    source_window_*) against the same window funnel_diagnosis_baseline_lag_months
-    earlier (baseline_*), and a diagnosis that tells a lead-quality problem from
-    an SDR-capacity problem (docs/kpis/funnel.md, doc block funnel_diagnosis).
-    Rows are dense: every month from the first lead event to the as-of date, for
-    every connection and lead source seen.
+    One row per month, CRM connection (source_relation) and lead source;
+    each connection is diagnosed on its own leads and SDRs.
+    - The month's figures: leads created, with their SQLs inside
+      var funnel_diagnosis_sql_window_days; SQLs, with their wins inside
+      var funnel_diagnosis_won_window_days and their days to SQL; active
+      SDRs (int_active_sdrs_by_period).
+    - Rows are dense (every month from the first lead event to the as-of
+      date, every lead source seen), so the trailing windows and their
+      baselines (var funnel_diagnosis_window_months, lagged by
+      var funnel_diagnosis_baseline_lag_months) are window sums over rows.
+    - Window and baseline figures are summed per month over every source
+      (window_*, baseline_*) and per source (source_window_*), compared, and
+      the month's diagnosis is the rule of the doc block funnel_diagnosis.
+    What each column means: the doc blocks of its yml.
 -#}
 {%- set window_months = var('funnel_diagnosis_window_months', 6) | int -%}
 {%- set lag_months = var('funnel_diagnosis_baseline_lag_months', 12) | int -%}
@@ -24,6 +26,39 @@
 {%- set min_leads = var('funnel_diagnosis_min_leads', 100) -%}
 {%- set min_source_leads = var('funnel_diagnosis_min_source_leads', 30) -%}
 {%- set trailing = "rows between " ~ (window_months - 1) ~ " preceding and current row" -%}
+{#- The figures summed over the trailing window (window_*) and lagged to the baseline (baseline_*), by what they sum. -#}
+{%- set month_sums = {"leads": "month_leads_created", "cohort_sqls": "month_cohort_sqls_in_window", "sqls": "month_sqls",
+                      "days_to_sql_total": "month_days_to_sql_total", "sdr_months": "active_sdrs"} -%}
+{%- set source_sums = {"leads": "leads_created", "cohort_sqls": "cohort_sqls_in_window"} -%}
+{#- The rates of both windows: name -> (numerator, denominator), as window_/baseline_<name>. -#}
+{%- set window_rates = {"lead_to_sql_rate": ("cohort_sqls", "leads"), "leads_per_sdr": ("leads", "sdr_months"),
+                        "sqls_per_sdr": ("sqls", "sdr_months"), "avg_days_to_sql": ("days_to_sql_total", "sqls")} -%}
+{%- set by_source = "partition by source_relation, lead_source order by month_start" -%}
+{%- set by_month = "partition by source_relation order by month_start" -%}
+{%- set source_window_sums, source_baseline_lags = [], [] -%}
+{%- for name, column in source_sums.items() -%}
+    {%- do source_window_sums.append("sum(" ~ column ~ ") over (" ~ by_source ~ " " ~ trailing ~ ") as source_window_" ~ name) -%}
+    {%- do source_baseline_lags.append("lag(source_window_" ~ name ~ ", " ~ lag_months ~ ") over (" ~ by_source ~ ") as source_baseline_" ~ name) -%}
+{%- endfor -%}
+{%- set window_sums, baseline_lags = [], ["lag(window_months, " ~ lag_months ~ ") over (" ~ by_month ~ ") as baseline_window_months"] -%}
+{%- for name, column in month_sums.items() -%}
+    {%- do window_sums.append("sum(" ~ column ~ ") over (" ~ by_month ~ " " ~ trailing ~ ") as window_" ~ name) -%}
+    {%- do baseline_lags.append("lag(window_" ~ name ~ ", " ~ lag_months ~ ") over (" ~ by_month ~ ") as baseline_" ~ name) -%}
+{%- endfor -%}
+{%- set rates, changes, published = [], [], [] -%}
+{%- for side in ["window", "baseline"] -%}
+    {%- for name in month_sums -%}
+        {%- do published.append("cast(month_diagnosis." ~ side ~ "_" ~ name ~ " as " ~ dbt.type_bigint() ~ ") as " ~ side ~ "_" ~ name) -%}
+    {%- endfor -%}
+    {%- for name, terms in window_rates.items() -%}
+        {%- do rates.append(ratio(side ~ "_" ~ terms[0], side ~ "_" ~ terms[1]) ~ " as " ~ side ~ "_" ~ name) -%}
+        {%- do published.append("month_diagnosis." ~ side ~ "_" ~ name) -%}
+    {%- endfor -%}
+{%- endfor -%}
+{%- for name, change in {"lead_to_sql_rate": "lead_to_sql_rate", "leads_per_sdr": "leads_per_sdr", "sqls_per_sdr": "sqls_per_sdr",
+                          "avg_days_to_sql": "days_to_sql"}.items() -%}
+    {%- do changes.append("window_" ~ name ~ " / nullif(baseline_" ~ name ~ ", 0) - 1 as " ~ change ~ "_change") -%}
+{%- endfor -%}
 with leads as (
     select * from {{ ref('fct_leads') }}
 ),
@@ -154,18 +189,26 @@ source_months as (
 
 source_windows as (
     select
-        source_months.*,
-        sum(source_months.leads_created) over (partition by source_months.source_relation, source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_leads,
-        sum(source_months.cohort_sqls_in_window) over (partition by source_months.source_relation, source_months.lead_source order by source_months.month_start {{ trailing }}) as source_window_cohort_sqls
+        *,
+        {{ source_window_sums | join(",\n        ") }}
     from source_months
 ),
 
 source_baselines as (
     select
-        source_windows.*,
-        lag(source_windows.source_window_leads, {{ lag_months }}) over (partition by source_windows.source_relation, source_windows.lead_source order by source_windows.month_start) as source_baseline_leads,
-        lag(source_windows.source_window_cohort_sqls, {{ lag_months }}) over (partition by source_windows.source_relation, source_windows.lead_source order by source_windows.month_start) as source_baseline_cohort_sqls
+        *,
+        {{ source_baseline_lags | join(",\n        ") }}
     from source_windows
+),
+
+source_changes as (
+    select
+        source_baselines.*,
+        {{ two_proportion_z(
+            'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
+            'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
+        ) }} as source_lead_to_sql_rate_z
+    from source_baselines
 ),
 
 month_totals as (
@@ -191,50 +234,31 @@ month_totals as (
 
 month_windows as (
     select
-        month_totals.*,
-        count(*) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_months,
-        sum(month_totals.month_leads_created) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_leads,
-        sum(month_totals.month_cohort_sqls_in_window) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_cohort_sqls,
-        sum(month_totals.month_sqls) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_sqls,
-        sum(month_totals.month_days_to_sql_total) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_days_to_sql_total,
-        sum(month_totals.active_sdrs) over (partition by month_totals.source_relation order by month_totals.month_start {{ trailing }}) as window_sdr_months
+        *,
+        count(*) over ({{ by_month }} {{ trailing }}) as window_months,
+        {{ window_sums | join(",\n        ") }}
     from month_totals
 ),
 
 month_baselines as (
     select
-        month_windows.*,
-        lag(month_windows.window_leads, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_leads,
-        lag(month_windows.window_cohort_sqls, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_cohort_sqls,
-        lag(month_windows.window_sqls, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_sqls,
-        lag(month_windows.window_days_to_sql_total, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_days_to_sql_total,
-        lag(month_windows.window_sdr_months, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_sdr_months,
-        lag(month_windows.window_months, {{ lag_months }}) over (partition by month_windows.source_relation order by month_windows.month_start) as baseline_window_months
+        *,
+        {{ baseline_lags | join(",\n        ") }}
     from month_windows
 ),
 
 month_rates as (
     select
-        month_baselines.*,
-        {{ ratio('window_cohort_sqls', 'window_leads') }} as window_lead_to_sql_rate,
-        {{ ratio('baseline_cohort_sqls', 'baseline_leads') }} as baseline_lead_to_sql_rate,
-        {{ ratio('window_leads', 'window_sdr_months') }} as window_leads_per_sdr,
-        {{ ratio('baseline_leads', 'baseline_sdr_months') }} as baseline_leads_per_sdr,
-        {{ ratio('window_sqls', 'window_sdr_months') }} as window_sqls_per_sdr,
-        {{ ratio('baseline_sqls', 'baseline_sdr_months') }} as baseline_sqls_per_sdr,
-        {{ ratio('window_days_to_sql_total', 'window_sqls') }} as window_avg_days_to_sql,
-        {{ ratio('baseline_days_to_sql_total', 'baseline_sqls') }} as baseline_avg_days_to_sql
+        *,
+        {{ rates | join(",\n        ") }}
     from month_baselines
 ),
 
 month_changes as (
     select
-        month_rates.*,
-        month_rates.window_lead_to_sql_rate / nullif(month_rates.baseline_lead_to_sql_rate, 0) - 1 as lead_to_sql_rate_change,
-        month_rates.window_leads_per_sdr / nullif(month_rates.baseline_leads_per_sdr, 0) - 1 as leads_per_sdr_change,
-        month_rates.window_sqls_per_sdr / nullif(month_rates.baseline_sqls_per_sdr, 0) - 1 as sqls_per_sdr_change,
-        month_rates.window_avg_days_to_sql / nullif(month_rates.baseline_avg_days_to_sql, 0) - 1 as days_to_sql_change,
-        {{ two_proportion_z('month_rates.window_cohort_sqls', 'month_rates.window_leads', 'month_rates.baseline_cohort_sqls', 'month_rates.baseline_leads') }} as lead_to_sql_rate_z
+        *,
+        {{ changes | join(",\n        ") }},
+        {{ two_proportion_z('window_cohort_sqls', 'window_leads', 'baseline_cohort_sqls', 'baseline_leads') }} as lead_to_sql_rate_z
     from month_rates
 ),
 
@@ -273,81 +297,58 @@ month_diagnosis as (
 
 final as (
     select
-        source_baselines.month_start,
-        source_baselines.month_end,
-        source_baselines.source_relation,
-        source_baselines.lead_source,
+        source_changes.month_start,
+        source_changes.month_end,
+        source_changes.source_relation,
+        source_changes.lead_source,
         month_diagnosis.diagnosis,
-        cast(source_baselines.leads_created as {{ dbt.type_bigint() }}) as leads_created,
-        cast(source_baselines.active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
-        {{ ratio('source_baselines.leads_created', 'source_baselines.active_sdrs') }} as leads_per_sdr,
-        cast(source_baselines.sqls as {{ dbt.type_bigint() }}) as sqls,
-        {{ ratio('source_baselines.sqls', 'source_baselines.active_sdrs') }} as sqls_per_sdr,
-        cast(source_baselines.cohort_sqls_in_window as {{ dbt.type_bigint() }}) as cohort_sqls_in_window,
-        {{ ratio('source_baselines.cohort_sqls_in_window', 'source_baselines.leads_created') }} as lead_to_sql_rate,
-        cast(source_baselines.sqls_won_in_window as {{ dbt.type_bigint() }}) as sqls_won_in_window,
-        {{ ratio('source_baselines.sqls_won_in_window', 'source_baselines.sqls') }} as sql_to_won_rate,
-        cast(source_baselines.days_to_sql_total as {{ dbt.type_bigint() }}) as days_to_sql_total,
-        {{ ratio('source_baselines.days_to_sql_total', 'source_baselines.sqls') }} as avg_days_to_sql,
-        cast(source_baselines.median_days_to_sql as {{ type_double() }}) as median_days_to_sql,
-        cast(source_baselines.source_window_leads as {{ dbt.type_bigint() }}) as source_window_leads,
-        cast(source_baselines.source_window_cohort_sqls as {{ dbt.type_bigint() }}) as source_window_cohort_sqls,
-        {{ ratio('source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads') }} as source_window_lead_to_sql_rate,
-        cast(source_baselines.source_baseline_leads as {{ dbt.type_bigint() }}) as source_baseline_leads,
-        cast(source_baselines.source_baseline_cohort_sqls as {{ dbt.type_bigint() }}) as source_baseline_cohort_sqls,
-        {{ ratio('source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads') }} as source_baseline_lead_to_sql_rate,
-        {{ ratio('source_baselines.source_window_leads', 'month_diagnosis.window_leads') }} as source_window_lead_share,
-        {{ ratio('source_baselines.source_baseline_leads', 'month_diagnosis.baseline_leads') }} as source_baseline_lead_share,
+        cast(source_changes.leads_created as {{ dbt.type_bigint() }}) as leads_created,
+        cast(source_changes.active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
+        {{ ratio('source_changes.leads_created', 'source_changes.active_sdrs') }} as leads_per_sdr,
+        cast(source_changes.sqls as {{ dbt.type_bigint() }}) as sqls,
+        {{ ratio('source_changes.sqls', 'source_changes.active_sdrs') }} as sqls_per_sdr,
+        cast(source_changes.cohort_sqls_in_window as {{ dbt.type_bigint() }}) as cohort_sqls_in_window,
+        {{ ratio('source_changes.cohort_sqls_in_window', 'source_changes.leads_created') }} as lead_to_sql_rate,
+        cast(source_changes.sqls_won_in_window as {{ dbt.type_bigint() }}) as sqls_won_in_window,
+        {{ ratio('source_changes.sqls_won_in_window', 'source_changes.sqls') }} as sql_to_won_rate,
+        cast(source_changes.days_to_sql_total as {{ dbt.type_bigint() }}) as days_to_sql_total,
+        {{ ratio('source_changes.days_to_sql_total', 'source_changes.sqls') }} as avg_days_to_sql,
+        cast(source_changes.median_days_to_sql as {{ type_double() }}) as median_days_to_sql,
+        cast(source_changes.source_window_leads as {{ dbt.type_bigint() }}) as source_window_leads,
+        cast(source_changes.source_window_cohort_sqls as {{ dbt.type_bigint() }}) as source_window_cohort_sqls,
+        {{ ratio('source_changes.source_window_cohort_sqls', 'source_changes.source_window_leads') }} as source_window_lead_to_sql_rate,
+        cast(source_changes.source_baseline_leads as {{ dbt.type_bigint() }}) as source_baseline_leads,
+        cast(source_changes.source_baseline_cohort_sqls as {{ dbt.type_bigint() }}) as source_baseline_cohort_sqls,
+        {{ ratio('source_changes.source_baseline_cohort_sqls', 'source_changes.source_baseline_leads') }} as source_baseline_lead_to_sql_rate,
+        {{ ratio('source_changes.source_window_leads', 'month_diagnosis.window_leads') }} as source_window_lead_share,
+        {{ ratio('source_changes.source_baseline_leads', 'month_diagnosis.baseline_leads') }} as source_baseline_lead_share,
         cast(month_diagnosis.month_leads_created as {{ dbt.type_bigint() }}) as month_leads_created,
         cast(month_diagnosis.month_sqls as {{ dbt.type_bigint() }}) as month_sqls,
         cast(month_diagnosis.month_median_days_to_sql as {{ type_double() }}) as month_median_days_to_sql,
         cast(month_diagnosis.window_months as {{ dbt.type_int() }}) as window_months,
-        cast(month_diagnosis.window_leads as {{ dbt.type_bigint() }}) as window_leads,
-        cast(month_diagnosis.window_cohort_sqls as {{ dbt.type_bigint() }}) as window_cohort_sqls,
-        cast(month_diagnosis.window_sqls as {{ dbt.type_bigint() }}) as window_sqls,
-        cast(month_diagnosis.window_days_to_sql_total as {{ dbt.type_bigint() }}) as window_days_to_sql_total,
-        cast(month_diagnosis.window_sdr_months as {{ dbt.type_bigint() }}) as window_sdr_months,
-        month_diagnosis.window_lead_to_sql_rate,
-        month_diagnosis.window_leads_per_sdr,
-        month_diagnosis.window_sqls_per_sdr,
-        month_diagnosis.window_avg_days_to_sql,
-        cast(month_diagnosis.baseline_leads as {{ dbt.type_bigint() }}) as baseline_leads,
-        cast(month_diagnosis.baseline_cohort_sqls as {{ dbt.type_bigint() }}) as baseline_cohort_sqls,
-        cast(month_diagnosis.baseline_sqls as {{ dbt.type_bigint() }}) as baseline_sqls,
-        cast(month_diagnosis.baseline_days_to_sql_total as {{ dbt.type_bigint() }}) as baseline_days_to_sql_total,
-        cast(month_diagnosis.baseline_sdr_months as {{ dbt.type_bigint() }}) as baseline_sdr_months,
-        month_diagnosis.baseline_lead_to_sql_rate,
-        month_diagnosis.baseline_leads_per_sdr,
-        month_diagnosis.baseline_sqls_per_sdr,
-        month_diagnosis.baseline_avg_days_to_sql,
+        {{ published | join(",\n        ") }},
         month_diagnosis.lead_to_sql_rate_change,
         month_diagnosis.leads_per_sdr_change,
         month_diagnosis.sqls_per_sdr_change,
         month_diagnosis.days_to_sql_change,
         month_diagnosis.lead_to_sql_rate_z,
-        {{ two_proportion_z(
-            'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
-            'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
-        ) }} as source_lead_to_sql_rate_z,
+        source_changes.source_lead_to_sql_rate_z,
         coalesce(
-            source_baselines.source_window_leads >= {{ min_source_leads }}
-            and source_baselines.source_baseline_leads >= {{ min_source_leads }}
-            and source_baselines.source_window_cohort_sqls * source_baselines.source_baseline_leads
-            <= (1 - {{ conversion_drop }}) * source_baselines.source_baseline_cohort_sqls * source_baselines.source_window_leads
-            and {{ two_proportion_z(
-                'source_baselines.source_window_cohort_sqls', 'source_baselines.source_window_leads',
-                'source_baselines.source_baseline_cohort_sqls', 'source_baselines.source_baseline_leads'
-            ) }} <= -{{ min_z }},
+            source_changes.source_window_leads >= {{ min_source_leads }}
+            and source_changes.source_baseline_leads >= {{ min_source_leads }}
+            and source_changes.source_window_cohort_sqls * source_changes.source_baseline_leads
+            <= (1 - {{ conversion_drop }}) * source_changes.source_baseline_cohort_sqls * source_changes.source_window_leads
+            and source_changes.source_lead_to_sql_rate_z <= -{{ min_z }},
             false
         ) as is_source_conversion_falling,
-        source_baselines.is_sql_window_complete,
-        source_baselines.is_won_window_complete,
-        source_baselines.is_complete
-    from source_baselines
+        source_changes.is_sql_window_complete,
+        source_changes.is_won_window_complete,
+        source_changes.is_complete
+    from source_changes
     inner join month_diagnosis
         on
-            source_baselines.month_start = month_diagnosis.month_start
-            and {{ same_source_relation('source_baselines', 'month_diagnosis') }}
+            source_changes.month_start = month_diagnosis.month_start
+            and {{ same_source_relation('source_changes', 'month_diagnosis') }}
 )
 
 select * from final

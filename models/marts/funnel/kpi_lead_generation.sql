@@ -1,11 +1,14 @@
 {#-
-    Lead generation (spec family 1) per period_grain x period_start x
-    source_relation (CRM connection) x lead_source. Flow counts (leads_created, mqls, sqls, leads_converted) count
-    the leads whose step falls in the period; the cohort counts follow the
-    leads created in the period to the as-of date. Rows are dense: every
-    period from the first lead event to the as-of date, for every lead
-    source seen in the connection, so a quiet period is a row of zeros and "the previous month"
-    is always a row.
+    One row per period grain, period start, CRM connection (source_relation)
+    and lead source. Each lead's events (created, MQL, SQL, converted) are
+    first counted per day and lead source, then summed per grain, so the
+    per-grain aggregation reads a few thousand rows, not every lead. Flow
+    counts fall in the period of the event; cohort counts follow the leads
+    created in the period up to the as-of date. Rows are dense (every period
+    from the first lead event to the as-of date, every lead source seen in
+    the connection), so a quiet period is a row of zeros and the previous
+    month of a month row is always a row (lead velocity).
+    What each column means: the doc blocks of its yml.
 -#}
 with leads as (
     select * from {{ ref('fct_leads') }}
@@ -176,7 +179,8 @@ dense as (
 with_previous_month as (
     select
         dense.*,
-        previous_month.sqls as previous_month_sqls
+        previous_month.sqls as previous_month_sqls,
+        dense.sqls - previous_month.sqls as sqls_change
     from dense
     left join dense as previous_month
         on
@@ -205,7 +209,8 @@ final as (
         cast(active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
         {{ ratio('sqls', 'active_sdrs') }} as sqls_per_sdr,
         cast(previous_month_sqls as {{ dbt.type_bigint() }}) as previous_month_sqls,
-        {{ ratio('sqls - previous_month_sqls', 'previous_month_sqls') }} as lead_velocity_rate,
+        cast(sqls_change as {{ dbt.type_bigint() }}) as sqls_change,
+        {{ ratio('sqls_change', 'previous_month_sqls') }} as lead_velocity_rate,
         is_complete
     from with_previous_month
 )

@@ -1,18 +1,14 @@
 {#-
-    Pipeline cohorts (spec family 2): the leads created in a week, month or
-    fiscal quarter (the cohort) of a CRM connection (source_relation),
-    followed period by period. reached_stage1 /
-    reached_stage2 at periods_since_start k count the cohort's leads whose
-    opportunity (fct_leads) reached the stage before the first day of period
-    cohort_start + k + 1, and by the as-of date; an opportunity that reached
-    the stage before its lead was created counts from period 0. Rows exist for
-    k = 0 .. the horizon of the grain (vars funnel_cohort_horizon_*) and only
-    for periods that have started by the as-of date; is_complete is false for
-    the period still running, so a young cohort is visibly immature.
-
+    One row per cohort (the leads created in a week, month or fiscal
+    quarter of a CRM connection) and period since its start, k = 0 .. the
+    grain's horizon (vars funnel_cohort_horizon_*), for the periods started
+    by the as-of date. A lead's opportunity comes from fct_leads; a stage
+    reached before the lead was created counts from period 0; is_complete is
+    false for the period still running.
     Built to scale: leads are first counted per (creation day, stage-1 day,
     stage-2 day), then per (cohort, period of reach); the cumulation is a
     window over the small cohort x period grid, never a cross join of leads.
+    What each column means: the doc blocks of its yml.
 -#}
 {%- set horizons = {
     'week': var('funnel_cohort_horizon_weeks', 26),

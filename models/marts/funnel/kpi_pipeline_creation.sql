@@ -1,10 +1,11 @@
 {#-
-    Pipeline creation (spec family 2) per period_grain x period_start x
-    source_relation (CRM connection) x segment x lead_source, over bookings-type opportunities (var
-    bookings_opportunity_types; renewals excluded): the opportunities that
-    first reached stage 1 / stage 2 in the period and their arr_amount; and,
-    of the stage-1 cohort of the period, how many have reached stage 2 by the
-    as-of date. Rows exist where at least one opportunity reached stage 1 or 2.
+    One row per period grain, period start, CRM connection (source_relation),
+    segment and lead source where an opportunity reached stage 1 or 2, over
+    the bookings-type opportunities of fct_opportunities (var
+    bookings_opportunity_types). Stage entries are first counted per day,
+    segment and lead source, then summed per grain; the stage-1 cohort's
+    stage-2 reach is taken as of the as-of date.
+    What each column means: the doc blocks of its yml.
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}

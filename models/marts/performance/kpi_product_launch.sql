@@ -2,13 +2,13 @@
     One row per product (from the optional products table: none without it)
     and calendar month, from the earlier of its launch month and its first
     month with bookings or ARR (not before the calendar's first month) to
-    the as-of month, with months_since_launch (0 = the month of launched_on,
-    negative before it, null without a launch date): won bookings of the
-    product, its ARR movements (account x product grain, summed), net new
-    ARR and running totals. ARR is measured at month ends: in a month not
-    over by the as-of date the ARR columns are null (bookings so far are
-    shown). Attainment against the product's targets, which come per target
-    period, is in kpi_product_launch_attainment.
+    the as-of month. The month's bookings and ARR movements come from
+    int_product_activity_monthly (account x product grain, summed); the
+    running totals are windows over the product's months. ARR exists at
+    month ends only: in a month not over by the as-of date the ARR columns
+    are null while its bookings so far are shown. Attainment against
+    product targets is kpi_product_launch_attainment.
+    What each column means: the doc blocks of its yml.
 -#}
 with products as (
     select * from {{ ref('stg_crm__products') }}

@@ -1,15 +1,17 @@
 {#-
-    One row per quota row (user x quota period): the rep's bookings against
-    quota, ramp and tenure at the period start, period OTE, the pipeline they
-    created and their win rate in the period. Every quota row keeps its row:
-    reps who left during the period, periods not started yet (bookings 0) and
-    quotas of users unknown to the CRM (attributes null).
-    - Bookings: won bookings-type opportunities (var bookings_opportunity_types)
-      owned by the user, close_date within [period_start, period_end] and on
-      or before the as-of date (fct_opportunities.is_won).
+    One row per quota row (user x quota period). Every quota row keeps its
+    row: reps who left during the period, periods not started yet (bookings
+    0) and quotas of users unknown to the CRM (attributes null).
+    - The rep's closed and created bookings-type opportunities
+      (fct_opportunities) are aggregated per owner and day first, then
+      range-joined to the quota periods (close date, or stage-1 day, within
+      the period and on or before the as-of date).
     - A quota period is the unit: one crossing a fiscal year or quarter keeps
       its own dates, is labelled with the fiscal year and quarter it ends in,
-      and is flagged.
+      and is flagged. Months in the period count whole calendar months plus
+      the rest as a share of the month it falls in (period OTE).
+    - The period elapsed is period_elapsed(), as everywhere.
+    What each column means: the doc blocks of its yml.
 -#}
 with quotas as (
     select * from {{ ref('stg_crm__quotas') }}
@@ -143,12 +145,7 @@ joined as (
         users.hired_on,
         users.ramp_end_on,
         users.left_on,
-        {{ dbt.datediff('attained.period_start', 'attained.period_end', 'day') }} + 1 as days_in_period,
-        case
-            when {{ as_of_date() }} < attained.period_start then 0
-            when {{ as_of_date() }} >= attained.period_end then {{ dbt.datediff('attained.period_start', 'attained.period_end', 'day') }} + 1
-            else {{ dbt.datediff('attained.period_start', as_of_date(), 'day') }} + 1
-        end as days_elapsed
+        {{ period_elapsed('attained.period_start', 'attained.period_end') }}
     from attained
     left join users
         on attained.user_id = users.user_id
@@ -196,7 +193,7 @@ final as (
         ramp_months,
         days_in_period,
         days_elapsed,
-        {{ ratio('days_elapsed', 'days_in_period') }} as pct_period_elapsed,
+        pct_period_elapsed,
         quota_amount > 0 and bookings_arr >= quota_amount as is_at_quota,
         period_start < ramp_end_on as is_ramping,
         coalesce(left_on >= period_start and left_on <= period_end, false) as has_left_in_period,

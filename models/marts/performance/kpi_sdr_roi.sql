@@ -1,15 +1,14 @@
 {#-
     One row per SDR (role sdr) and calendar month employed, from the hire
-    month to the month of min(left_on, as-of date):
-    - sourced: opportunities of every type with sourced_by_id = the SDR,
-      by created month; won: those won, by close month (only months the SDR
-      is employed have rows, so deals closing after the SDR left count for
-      no month);
-    - monthly_cost = annual_ote x var loaded_cost_multiplier / 12 (cents),
-      a full month for every month employed, the first and last included;
-    - cumulative_roi = cumulative won ARR / cumulative cost since hire, and
-      the first month it reached var sdr_target_roi (compared exactly, in
-      decimals: won >= target x cost).
+    month to the month of min(left_on, as-of date). Sourced opportunities
+    (every type, sourced_by_id = the SDR) count in their created month, won
+    ones in their close month; only months employed have rows, so a deal
+    closing after the SDR left counts in no month. Cost is a full month for
+    every month employed, the first and last included, in cents. The
+    running totals are windows over the SDR's months; the first month at the
+    target ROI (var sdr_target_roi) is compared exactly, in decimals (won >=
+    target x cost).
+    What each column means: the doc blocks of its yml.
 -#}
 with users as (
     select * from {{ ref('dim_users') }}
@@ -169,6 +168,7 @@ final as (
         cast(won_arr as {{ type_money() }}) as won_arr,
         cast(annual_ote as {{ type_money() }}) as annual_ote,
         monthly_cost,
+        {{ ratio('won_arr', 'monthly_cost') }} as monthly_roi,
         cast(cumulative_sourced_opportunities as {{ dbt.type_bigint() }}) as cumulative_sourced_opportunities,
         cast(cumulative_won_arr as {{ type_money() }}) as cumulative_won_arr,
         cast(cumulative_cost as {{ type_money() }}) as cumulative_cost,

@@ -1,13 +1,11 @@
 {#-
-    SDRs by hire quarter (fiscal), CRM connection (source_relation) and team: how many reached the target ROI
-    (var sdr_target_roi) within their first var sdr_roi_horizon_months months
-    employed (default 12: months_since_hire 0..11).
-    The share counts, in its denominator, only SDRs that can be judged:
-    their horizon has ended by the as-of date (the month
-    hire month + horizon - 1 is over) and they have an OTE (a cost). An SDR
-    who left before the horizon ended is judged: they reached the target
-    while employed or they did not. Younger SDRs are counted in sdrs_hired
-    and sdrs_reached_target_so_far, never in the share.
+    One row per fiscal hire quarter, CRM connection (source_relation) and
+    team, over the SDR months of kpi_sdr_roi. An SDR is judged once the
+    horizon (var sdr_roi_horizon_months from the hire month) has ended by the
+    as-of date and the SDR has an OTE (a cost); one who left before the end
+    of the horizon is judged on the months employed. Younger SDRs count in
+    sdrs_hired and sdrs_reached_target_so_far only.
+    What each column means: the doc blocks of its yml.
 -#}
 {%- set horizon = var('sdr_roi_horizon_months', 12) | int -%}
 

@@ -1,15 +1,13 @@
 {#-
-    Rep attainment rolled up per quota period (the period_start / period_end
-    of the quota rows) three ways, told apart by rollup_type:
-    - team: the reps of a team (the user's team; `unknown` when the quota's
-      user is unknown);
-    - manager_direct: a manager's direct reports (manager_id);
-    - manager_tree: everyone below a manager, at any depth
-      (int_user_hierarchy); the manager's own quota is not in it.
-    Every group is within one CRM connection (source_relation, in the
-    grain: two connections' teams of the same name are two rows).
-    Counts and amounts add up over the reps of the group; pct_reps_at_quota
-    is over ramped reps only (null when there are none).
+    kpi_rep_attainment rolled up per quota period (the period_start and
+    period_end of the quota rows) three ways, told apart by rollup_type:
+    team (the user's team; `unknown` when the quota's user is unknown),
+    manager_direct (manager_id) and manager_tree (everyone below a manager at
+    any depth, int_user_hierarchy; the manager's own quota is not in it).
+    Every group is within one CRM connection (source_relation is in the
+    grain: two connections' teams of the same name are two rows). The same
+    aggregates serve the three roll-ups, unioned.
+    What each column means: the doc blocks of its yml.
 -#}
 {%- set aggregates = [
     "count(*) as reps",

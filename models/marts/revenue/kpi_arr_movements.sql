@@ -1,13 +1,12 @@
 {#-
-    ARR movements per month, CRM connection (source_relation) and account segment, and per fiscal quarter and
-    fiscal year by summing their months: starting ARR (previous month end),
-    new, reactivation, expansion, contraction and churned ARR, ending ARR,
-    and the customer counts. Identity on every row:
-    ending = starting + new + reactivation + expansion - contraction - churned.
-    Months run from the first month end with ARR to the last month end on or
-    before the as-of date; every connection and segment gets a row every month (zeros when
-    nothing happened), so quarter and year rows always start at their first
-    month.
+    One row per month, CRM connection (source_relation) and segment, from
+    int_account_arr_movements summed (arr_movement_sums), and per fiscal
+    quarter and fiscal year by summing their months (starting ARR from the
+    first month, ending ARR from the last). Months run from the first month
+    end with ARR to the last month end on or before the as-of date; every
+    connection and segment gets a row every month (zeros when nothing
+    happened), so quarter and year rows always start at their first month.
+    What each column means: the doc blocks of its yml.
 -#}
 with movements as (
     select * from {{ ref('int_account_arr_movements') }}

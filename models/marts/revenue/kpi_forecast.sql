@@ -1,16 +1,11 @@
 {#-
-    The forecast and the gap to target for the fiscal quarter and fiscal year
-    containing the as-of date: one row per target of those periods (company
-    or segment; product targets are left to the product-launch mart) whose
-    metric is forecastable.
-    - run_rate_forecast = actual_to_date + trailing-3-month monthly average x
-      remaining_months ("at the current trend");
-    - pipeline_forecast = actual_to_date + open pipeline expected to close in
-      the rest of the period x the historical win rate of its current stage;
-    - forecast_gap = target - run_rate_forecast, pipeline_forecast_gap =
-      target - pipeline_forecast;
-    - pipeline_needed = the new stage-1 pipeline that would close the gap at
-      the historical stage-1-to-won rate (by amount): max(gap, 0) / rate.
+    One row per target of the fiscal quarter and fiscal year containing the
+    as-of date (kpi_org_attainment's qtd and ytd rows: company or segment;
+    product targets are left to the product-launch mart) whose metric the
+    org_metrics catalogue calls forecastable. The forecast inputs are
+    int_forecast_snapshots' row for the as-of date; this model adds the
+    target and the gaps.
+    What each column means: the doc blocks of its yml.
 -#}
 with attainment as (
     select * from {{ ref('kpi_org_attainment') }}
@@ -45,6 +40,8 @@ joined as (
         current_targets.period_end,
         current_targets.metric,
         current_targets.segment,
+        current_targets.days_in_period,
+        current_targets.days_elapsed,
         current_targets.pct_period_elapsed,
         current_targets.target_value,
         -- coalesce() with 0 widens the money type on PostgreSQL (numeric of
@@ -81,7 +78,9 @@ final as (
         period_end,
         metric,
         segment,
-        cast(pct_period_elapsed as {{ type_double() }}) as pct_period_elapsed,
+        days_in_period,
+        days_elapsed,
+        pct_period_elapsed,
         cast(target_value as {{ type_money() }}) as target_value,
         actual_to_date,
         trailing_3m_value,

@@ -1,10 +1,11 @@
 {#-
-    How far to trust kpi_forecast: the same two company-level forecasts
-    computed as of every month end of the trailing var
-    forecast_backtest_months (point in time, from the history known then),
-    for the fiscal quarter and fiscal year containing that month end, beside
-    the actual outcome of the period once it has ended by the as-of date, and
-    the errors (forecast - actual; absolute; absolute / |actual|).
+    One row per forecast date (every month end of the trailing var
+    forecast_backtest_months: int_forecast_snapshots, point in time), fiscal
+    quarter or year containing it and forecastable metric, at company level,
+    beside the actual outcome of the period (int_org_metric_daily) once it
+    has ended by the as-of date, the company target of the period, and the
+    errors.
+    What each column means: the doc blocks of its yml.
 -#}
 with snapshots as (
     select * from {{ ref('int_forecast_snapshots') }}
@@ -106,6 +107,7 @@ final as (
         cast(target_value as {{ type_money() }}) as target_value,
         is_outcome_known,
         cast(actual_outcome as {{ type_money() }}) as actual_outcome,
+        cast(abs(actual_outcome) as {{ type_money() }}) as abs_actual_outcome,
         cast(run_rate_forecast - actual_outcome as {{ type_money() }}) as run_rate_error,
         cast(abs(run_rate_forecast - actual_outcome) as {{ type_money() }}) as run_rate_abs_error,
         {{ ratio('abs(run_rate_forecast - actual_outcome)', 'abs(actual_outcome)') }} as run_rate_abs_pct_error,

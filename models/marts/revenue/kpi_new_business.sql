@@ -1,11 +1,14 @@
 {#-
-    New business per period (week, month, fiscal quarter, fiscal year), CRM
-    connection (source_relation) and account segment, over the new_business opportunities closed (won or lost)
-    in the period by close date: win rate by count and by amount, new
-    business ARR, average deal size, average and median sales cycle of the
-    won ones; new logos (accounts whose first ever won opportunity, of any
-    type, closed in the period); and ARPA at the period end from
-    subscriptions (month, quarter and year rows; ARR exists at month ends).
+    One row per period grain (week, month, fiscal quarter, fiscal year),
+    period start, CRM connection (source_relation) and segment that has
+    closed new_business opportunities, new logos or ARR. Three aggregates
+    are joined on those keys: the new_business opportunities closed in the
+    period by close date (union_by_period_grain); each account's first won
+    opportunity of any type (new logos); and ARR and paying accounts at the
+    period end from int_account_arr_monthly (month, quarter and year rows:
+    the period's last month end, or the last one on or before the as-of
+    date).
+    What each column means: the doc blocks of its yml.
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
@@ -37,8 +40,10 @@ deals_by_period as (
     {{ union_by_period_grain('closed_new_business', 'close_date', ['source_relation', 'segment'], [
         "sum(case when is_won then 1 else 0 end) as won_opportunities",
         "sum(case when is_won then 0 else 1 end) as lost_opportunities",
+        "count(*) as closed_opportunities",
         "sum(case when is_won then arr_amount else 0 end) as won_arr",
         "sum(case when is_won then 0 else arr_amount end) as lost_arr",
+        "sum(arr_amount) as closed_arr",
         "sum(sales_cycle_days) as total_sales_cycle_days",
         median('sales_cycle_days') ~ " as median_sales_cycle_days",
     ]) }}
@@ -134,12 +139,12 @@ final as (
         keys.segment,
         cast(coalesce(deals.won_opportunities, 0) as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
-        cast(coalesce(deals.won_opportunities, 0) + coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as closed_opportunities,
-        {{ ratio('deals.won_opportunities', 'deals.won_opportunities + deals.lost_opportunities') }} as win_rate,
+        cast(coalesce(deals.closed_opportunities, 0) as {{ dbt.type_bigint() }}) as closed_opportunities,
+        {{ ratio('deals.won_opportunities', 'deals.closed_opportunities') }} as win_rate,
         cast(coalesce(deals.won_arr, 0) as {{ type_money() }}) as won_arr,
         cast(coalesce(deals.lost_arr, 0) as {{ type_money() }}) as lost_arr,
-        cast(coalesce(deals.won_arr, 0) + coalesce(deals.lost_arr, 0) as {{ type_money() }}) as closed_arr,
-        {{ ratio('deals.won_arr', 'deals.won_arr + deals.lost_arr') }} as win_rate_arr,
+        cast(coalesce(deals.closed_arr, 0) as {{ type_money() }}) as closed_arr,
+        {{ ratio('deals.won_arr', 'deals.closed_arr') }} as win_rate_arr,
         cast(coalesce(deals.won_arr, 0) as {{ type_money() }}) as new_business_arr,
         {{ money_divide('deals.won_arr', 'deals.won_opportunities') }} as avg_deal_size,
         cast(coalesce(deals.total_sales_cycle_days, 0) as {{ dbt.type_bigint() }}) as total_sales_cycle_days,

@@ -1,13 +1,11 @@
 {#-
-    Trailing-twelve-month retention per month end, CRM connection
-    (source_relation) and account segment. The
-    base is the accounts with ARR > 0 at the month end twelve months earlier:
-    base_arr (their ARR then), retained_arr (their ARR now, 0 if churned),
-    gross_retained_arr (per account the lower of now and then), and the
-    customer counts. Accounts won in between are not in the base. Rows start
-    at the 13th month of ARR history (the first month end twelve months after
-    the first month end with any ARR); every connection and segment gets a row every
-    month.
+    One row per month end, CRM connection (source_relation) and segment,
+    from int_account_arr_monthly: the accounts with ARR at the month end
+    twelve months earlier (the base) joined to their ARR now (0 when gone).
+    Rows start at the 13th month of ARR history (the first month end twelve
+    months after the first month end with any ARR); every connection and
+    segment gets a row every month.
+    What each column means: the doc blocks of its yml.
 -#}
 with arr as (
     select * from {{ ref('int_account_arr_monthly') }}
