@@ -162,26 +162,19 @@ class ExportResult:
 
 
 def _connect(database: Path):
-    import duckdb
+    from sales_kpis import warehouse
 
-    if not Path(database).exists():
-        raise ExportError(f"no warehouse at {database}: run `sales-kpis build` first")
     try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.ConnectionException as error:  # already open in this process (e.g. after a build)
-        if "different configuration" not in str(error):
-            raise
-        return duckdb.connect(str(database))
+        return warehouse.read_only(database)
+    except warehouse.NoWarehouse as error:
+        raise ExportError(str(error)) from error
 
 
 def find_relation(connection, name: str) -> str | None:
     """The schema-qualified relation of a model (marts live in the target schema, e.g. main)."""
-    rows = connection.execute(
-        "select table_schema from information_schema.tables where table_name = ? "
-        "order by case when table_schema = 'main' then 0 else 1 end, table_schema",
-        [name],
-    ).fetchall()
-    return f'"{rows[0][0]}"."{name}"' if rows else None
+    from sales_kpis.warehouse import relations
+
+    return relations(connection).get(name)
 
 
 def read_stamp(connection) -> BuildStamp:

@@ -87,22 +87,11 @@ class Warehouse:
     """Read-only access to a published DuckDB warehouse, by relation name."""
 
     def __init__(self, database: Path):
-        import duckdb
+        from sales_kpis import warehouse
 
         self.database = Path(database)
-        if not self.database.exists():
-            raise FileNotFoundError(f"no warehouse at {self.database}: run `sales-kpis build` first")
-        self.connection = duckdb.connect(str(self.database), read_only=True)
-        rows = self.connection.execute(
-            """
-            select table_schema, table_name from information_schema.tables
-            where table_catalog = current_database()
-            """
-        ).fetchall()
-        # Marts live in the target schema (main); the first match wins otherwise.
-        self.relations: dict[str, str] = {}
-        for schema, name in sorted(rows, key=lambda row: (row[0] != "main", row[0])):
-            self.relations.setdefault(name, f'"{schema}"."{name}"')
+        self.connection = warehouse.read_only(self.database)
+        self.relations: dict[str, str] = warehouse.relations(self.connection)
 
     def close(self) -> None:
         self.connection.close()
