@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sales_kpis.dates import add_months, month_start
+
 MONEY_METRICS = ["net_new_arr", "new_business_arr", "expansion_arr"]
 #: Rep attainment above this shows in the histogram's last bin.
 ATTAINMENT_CAP = 2.0
@@ -143,19 +145,10 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def last_complete_month(as_of: dt.date) -> dt.date:
     """Start of the last calendar month that has ended by the as-of date (the as-of day included)."""
     next_day = as_of + dt.timedelta(days=1)
-    return _month_start(as_of) if next_day.month != as_of.month else _add_months(_month_start(as_of), -1)
+    return month_start(as_of) if next_day.month != as_of.month else add_months(month_start(as_of), -1)
 
 
 # --------------------------------------------------------------------------- the charts
@@ -178,7 +171,7 @@ def chart_funnel(warehouse: Warehouse, context: ReportContext):
     import plotly.graph_objects as go
 
     end = last_complete_month(context.as_of)
-    start = _add_months(end, -11)
+    start = add_months(end, -11)
     window = [start, end]
     stages: list[tuple[str, float]] = []
     missing: list[str] = []
@@ -226,7 +219,7 @@ def chart_lead_sources(warehouse: Warehouse, context: ReportContext):
     import plotly.graph_objects as go
 
     relation = warehouse.require("kpi_lead_generation")
-    start = _add_months(_month_start(context.as_of), -23)
+    start = add_months(month_start(context.as_of), -23)
     data = warehouse.df(
         f"""
         select period_start, lead_source, sum(leads_created) as leads_created, sum(sqls) as sqls,
