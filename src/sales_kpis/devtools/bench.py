@@ -16,8 +16,8 @@ markdown) with:
   with the same threads and memory limit (every value of every column is
   decoded: see :func:`measure_floor`), and the ratio build / floor.
 
-Not a timed test: a command whose numbers go in the README's performance
-section. The scales: S = 10k leads, M = 1M, L = 10M.
+Not a timed test: a command; its reports, one per scale, are kept in
+docs/benchmarks/. The scales: S = 10k leads, M = 1M, L = 10M.
 """
 
 from __future__ import annotations
