@@ -58,7 +58,8 @@ def in_memory(**settings: Any) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(":memory:", config=settings)
 
 
-def _quoted(identifier: str) -> str:
+def quoted(identifier: str) -> str:
+    """An identifier quoted for DuckDB SQL."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -73,5 +74,5 @@ def relations(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     ).fetchall()
     found: dict[str, str] = {}
     for schema, name in sorted(rows, key=lambda row: (row[0] != "main", row[0])):
-        found.setdefault(name, f"{_quoted(schema)}.{_quoted(name)}")
+        found.setdefault(name, f"{quoted(schema)}.{quoted(name)}")
     return found
