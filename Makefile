@@ -117,7 +117,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
 
-# --------------------------------------------------------------------------- issue 7: scale and engines
+# --------------------------------------------------------------------------- the benchmark; PostgreSQL and Spark
 SCALE ?= M
 BENCH_ARGS ?=
 ENGINES_VENV := .venv-engines
