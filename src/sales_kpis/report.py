@@ -554,7 +554,7 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
 
 
 def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
-    """Each SDR's cumulative ROI (won ARR sourced / cost) by months since hire, against the target."""
+    """Each SDR's cumulative ROI by months since hire, against the target."""
     import plotly.graph_objects as go
 
     relation = warehouse.require("kpi_sdr_roi")
