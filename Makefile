@@ -130,7 +130,7 @@ clean:
 distclean: clean
 	rm -rf $(VENV) src/*.egg-info
 
-# --------------------------------------------------------------------------- scale and engines
+# --------------------------------------------------------------------------- the benchmark; PostgreSQL and Spark
 SCALE ?= M
 BENCH_ARGS ?=
 ENGINES_VENV := .venv-engines

@@ -6,11 +6,9 @@ reads them shares one `generate()` and one `dbt build`. Tests that need other
 data copy `generated_raw_dir` (never modify it in place) and call
 :func:`run_build` once per scenario.
 
-Reading a warehouse: dbt-duckdb keeps its in-process handle on the last
-database it built open, and DuckDB refuses a second handle on the same file
-with a different configuration (e.g. ``read_only=True``). :func:`connect`
-tries read-only first and falls back to a plain read-write handle, which
-shares the open database.
+Reading a warehouse: :func:`connect` is the runner's own reader
+(:func:`sales_kpis.warehouse.read_only`): read-only, or the read-write handle
+this process already holds when dbt-duckdb still has the file open.
 """
 
 from __future__ import annotations
@@ -33,6 +31,8 @@ if os.environ.get("PYTEST_XDIST_WORKER") and "DBT_LOG_PATH" not in os.environ:
                                      / os.environ["PYTEST_XDIST_WORKER"])
 
 from sales_kpis.dbt_runner import DbtOptions, DbtRun, run_dbt  # noqa: E402
+from sales_kpis.warehouse import read_only as connect  # noqa: E402
+from sales_kpis.warehouse import read_write  # noqa: E402
 
 #: The as-of date of every test build (the generator's default end date).
 AS_OF = "2026-10-31"
@@ -46,18 +46,6 @@ def session_leads() -> int:
 
 
 # --------------------------------------------------------------------------- reading a warehouse
-
-
-def connect(database: Path | str):
-    """A DuckDB connection to a built warehouse: read-only when possible (see the module doc)."""
-    import duckdb
-
-    try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.ConnectionException as error:
-        if "different configuration" not in str(error):
-            raise
-        return duckdb.connect(str(database))
 
 
 def query(database: Path | str, sql: str, parameters: Iterable[Any] | None = None) -> list[tuple]:
@@ -171,9 +159,7 @@ def copy_warehouse(source: Path, destination: Path) -> Path:
     dbt-duckdb may still hold the warehouse open in this process with its last
     writes in the WAL; copying the file alone would lose them.
     """
-    import duckdb
-
-    with duckdb.connect(str(source)) as connection:
+    with read_write(source) as connection:
         connection.execute("checkpoint")
     destination.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(source, destination)

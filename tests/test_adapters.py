@@ -1,7 +1,7 @@
 """The Salesforce and HubSpot source adapters, end to end.
 
 One generated company (the session's `generated_raw_dir`) is rewritten in the
-shape Fivetran syncs each CRM (:mod:`sales_kpis.renditions`) and built with
+shape Fivetran syncs each CRM (:mod:`renditions`, a test fixture) and built with
 ``crm_source: salesforce`` / ``hubspot``: every mart (``fct_*``, ``dim_*``,
 ``kpi_*``) must equal, row for row, the mart built from the canonical data
 (`built_warehouse`). Then: two CRM connections unioned (``crm_unions``) at the
@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from conftest import AS_OF, build_ok, connect, copy_warehouse, describe_run, run_build, unique_keys
 
-from sales_kpis import renditions
+import renditions  # tests/renditions.py: the CRM-shaped fixtures
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The benchmark's measuring parts (src/sales_kpis/bench.py), without running dbt."""
+"""The benchmark's measuring parts (src/sales_kpis/devtools/bench.py), without running dbt."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sales_kpis import bench
+from sales_kpis.devtools import bench
 
 
 def test_busy_span_merges_overlapping_intervals() -> None:

@@ -137,13 +137,9 @@ def normalised_rows(columns: list[str], rows: list[tuple]) -> tuple[list[str], C
 
 
 def read_duckdb(database: Path, schema: str, table: str) -> tuple[list[str], Counter]:
-    import duckdb
+    from sales_kpis.warehouse import read_only
 
-    try:
-        connection = duckdb.connect(str(database), read_only=True)
-    except duckdb.ConnectionException:
-        connection = duckdb.connect(str(database))
-    with connection:
+    with read_only(database) as connection:
         cursor = connection.execute(f'select * from "{schema}"."{table}"')
         return normalised_rows([column[0] for column in cursor.description], cursor.fetchall())
 

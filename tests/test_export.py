@@ -1,9 +1,11 @@
 """Finance export: open what `sales-kpis export` writes and check sheets, headers, stamps and totals.
 
 Uses the session's warehouse (``built_warehouse``). The finance bundle's org
-sheet comes from issue 4's ``kpi_org_attainment``; where the warehouse does
-not have it yet, a copy of the warehouse gets a stub table with the spec's
-columns, so the three-sheet bundle is tested either way.
+sheet comes from the org attainment mart ``kpi_org_attainment``; where the
+warehouse does not have it, a copy of the warehouse gets a stub table with
+the spec's columns, so the three-sheet bundle is tested either way. The
+About sheet carries every exported column's definition, as the project's
+dbt documentation words it.
 """
 
 from __future__ import annotations
@@ -33,8 +35,23 @@ def sheet_rows(workbook, title: str) -> tuple[list[str], list[dict]]:
     return header, [dict(zip(header, row)) for row in rows[1:]]
 
 
+def about_rows(workbook) -> list[tuple]:
+    return [row for row in workbook["About"].iter_rows(values_only=True) if row and row[0]]
+
+
 def about(workbook) -> dict:
-    return {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True) if row and row[0]}
+    """The About sheet's first column -> second, above its definitions."""
+    rows = about_rows(workbook)
+    end = next((index for index, row in enumerate(rows) if row[0] == "Definitions"), len(rows))
+    return {row[0]: row[1] for row in rows[:end]}
+
+
+def about_definitions(workbook) -> dict[tuple[str, str], str]:
+    """{(sheet, column header): definition} from the About sheet's definitions table."""
+    rows = about_rows(workbook)
+    start = next(index for index, row in enumerate(rows) if row[0] == "Definitions")
+    assert rows[start + 1][:3] == ("Sheet", "Column", "Definition")
+    return {(row[0], row[1]): row[2] for row in rows[start + 2:]}
 
 
 def money(value) -> Decimal:
@@ -43,7 +60,7 @@ def money(value) -> Decimal:
 
 @pytest.fixture(scope="module")
 def warehouse_copy(built_warehouse, tmp_path_factory) -> Path:
-    """A copy of the session warehouse with kpi_org_attainment (a stub when issue 4's mart is absent)."""
+    """A copy of the session warehouse with kpi_org_attainment (a stub when the mart is absent)."""
     copy = copy_warehouse(built_warehouse.database, tmp_path_factory.mktemp("export") / "wh.duckdb")
     import duckdb
 
@@ -126,6 +143,25 @@ def test_finance_bundle_sheets_headers_stamps_and_totals(built_warehouse, wareho
         org_count, org_target = connection.execute("select count(*), sum(target_value) from kpi_org_attainment").fetchone()
     assert len(org) == org_count
     assert abs(sum(Decimal(str(row["Target"])) for row in org) - Decimal(org_target)) < Decimal("0.000001")
+
+
+def test_the_about_sheet_defines_every_exported_column(warehouse_copy, tmp_path):
+    from openpyxl import load_workbook
+
+    from sales_kpis.definitions import load, plain
+
+    result = export_finance_bundle(warehouse_copy, tmp_path / "attainment.xlsx")
+    workbook = load_workbook(tmp_path / "attainment.xlsx")
+    definitions = about_definitions(workbook)
+    expected = {(sheet.title, label) for sheet in result.sheets for label in sheet.labels}
+    assert set(definitions) == expected
+    assert not [key for key, text in definitions.items() if not text], "every column has a definition"
+    project = load()
+    assert definitions[("Rep attainment", "Attainment")] == plain(project.column("kpi_rep_attainment", "attainment").description)
+    assert definitions[("Org attainment", "Attainment")] == plain(project.column("kpi_org_attainment", "attainment").description)
+    assert definitions[("Team attainment", "As-of date")] == plain(project.column("build_metadata", "as_of_date").description)
+    assert "{{" not in " ".join(definitions.values()), "doc() calls are resolved"
+    assert not [row for row in about_rows(workbook) if "docs/kpis" in str(row[0])], "no repository path stands in for a definition"
 
 
 def test_finance_bundle_names_the_marts_it_could_not_include(built_warehouse, tmp_path):

@@ -30,6 +30,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sales_kpis.dates import add_months, month_start
+
 pytestmark = pytest.mark.slow
 
 REPORTING_CURRENCY = "USD"
@@ -74,13 +76,6 @@ def as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Calendar months, clamped to the month end (Jan 31 + 1 month = Feb 28/29)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
 def whole_months(start: dt.date, end: dt.date) -> int:
     """The largest n with start + n months <= end."""
     n = (end.year - start.year) * 12 + end.month - start.month
@@ -89,10 +84,6 @@ def whole_months(start: dt.date, end: dt.date) -> int:
     while add_months(start, n + 1) <= end:
         n += 1
     return n
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def month_end(day: dt.date) -> dt.date:

@@ -5,10 +5,15 @@
   cells) in the rendered DOM.
 - With marts missing or empty: those charts become "no data" panels naming
   the mart, the others still draw, and the header counts them.
+- Each chart's footnotes are the project's definitions of what it shows, and
+  the rates it re-aggregates come from their published numerators and
+  denominators, not from a formula in the dashboard's code.
 """
 
 from __future__ import annotations
 
+import html
+import inspect
 import json
 import re
 import shutil
@@ -19,10 +24,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from sales_kpis import cli
+from sales_kpis import cli, report
 from sales_kpis.browser import dump_dom, find_chromium
+from sales_kpis.definitions import load, plain
 from sales_kpis.publish import release_dbt_duckdb_handle
-from sales_kpis.report import CHARTS, write_report
+from sales_kpis.report import CHARTS, rate_sql, write_report
 
 CHART_KEYS = [spec.key for spec in CHARTS]
 
@@ -71,6 +77,41 @@ def test_page_is_self_contained(report_page):
     assert not re.search(r"<img[^>]+src=\"?https?:", page)
     assert "Plotly.newPlot" in page
     assert page.count("<script type=\"text/javascript\">") >= 2  # plotly.js inlined, then the charts
+
+
+def panel_html(page: str, key: str) -> str:
+    return re.search(rf'<section [^>]*id="panel-{key}".*?</section>', page, re.S).group(0)
+
+
+def test_footnotes_are_the_project_definitions(report_page):
+    page = report_page["html"]
+    definitions = load()
+    for spec in CHARTS:
+        assert spec.defines, f"{spec.key} defines nothing"
+        section = panel_html(page, spec.key)
+        for label, mart, column in spec.defines:
+            text = plain(definitions.column(mart, column).description)
+            assert text and f"<dd>{html.escape(text)}</dd>" in section, (spec.key, label)
+    assert "docs/kpis" not in page
+
+
+def test_rates_are_re_aggregated_from_their_published_columns(report_page, built_warehouse):
+    definitions = load()
+    assert rate_sql(definitions, "kpi_retention", "net_revenue_retention") == \
+        'cast(sum("retained_arr") as double) / nullif(cast(sum("base_arr") as double), 0)'
+    # No formula restated: the dashboard's code names no numerator or denominator of the rates it shows.
+    shown = [definitions.column(mart, column).rate for spec in CHARTS for _, mart, column in spec.defines]
+    names = {name for rate in shown if rate is not None for name in (rate.numerator, rate.denominator)}
+    assert {"retained_arr", "base_arr", "reached_stage2", "cohort_leads"} <= names
+    drawn = {"target_value", "actual_value"}  # the org chart's bars: drawn as they are, never divided
+    source = inspect.getsource(report)
+    assert not [name for name in names - drawn if re.search(rf"\b{name}\b", source)]
+    # ... and the numbers are the marts' (NRR of the last month, all segments).
+    latest, nrr = built_warehouse.query(f"""
+        select period_start, sum(retained_arr) / sum(base_arr) from {built_warehouse.relation('kpi_retention')}
+        where period_grain = 'month' group by period_start having sum(base_arr) > 0 order by period_start desc limit 1
+    """)[0]
+    assert f"Latest ({latest:%b %Y}): NRR {float(nrr):.1%}" in html.unescape(panel_html(report_page["html"], "retention"))
 
 
 def test_report_command(built_warehouse, tmp_path):

@@ -26,6 +26,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sales_kpis.dates import add_months, month_start
+
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
 REPORTING = "USD"
@@ -53,15 +55,6 @@ def dec(value) -> Decimal:
 
 def money(value) -> Decimal:
     return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def month_end(day: dt.date) -> dt.date:

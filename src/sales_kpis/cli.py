@@ -311,7 +311,7 @@ def demo(raw_dir: Path | None, database: Path | None, leads: int, seed: int) -> 
 def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse,
           unit_tests, incremental) -> None:
     """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
-    from sales_kpis.bench import SCALES, BenchOptions, run_benchmark
+    from sales_kpis.devtools.bench import SCALES, BenchOptions, run_benchmark
     from sales_kpis.project import project_dir
 
     if leads is None:

@@ -193,11 +193,9 @@ def run_dbt(
 
 def failing_rows(database: Path, compiled_sql: str, limit: int = 5) -> list[dict[str, Any]]:
     """A few rows a failing DuckDB test returned, to show which records failed."""
-    import duckdb
+    from sales_kpis.warehouse import read_only
 
-    # dbt-duckdb keeps its in-process database open: a second handle must use
-    # the same (read-write) configuration.
-    with duckdb.connect(str(database)) as connection:
+    with read_only(database) as connection:
         cursor = connection.execute(f"select * from ({compiled_sql}) as failing limit {int(limit)}")
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]

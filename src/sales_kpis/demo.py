@@ -11,12 +11,9 @@ from rich.table import Table
 
 def summarise(database: Path) -> list[tuple[str, int]]:
     """Row counts of every table the build published (staging views excluded)."""
-    import duckdb
+    from sales_kpis.warehouse import read_only
 
-    # dbt-duckdb keeps its in-process handle on the database it just built
-    # open, and DuckDB refuses a second handle with another configuration
-    # (read_only): connect the same (read-write) way.
-    with duckdb.connect(str(database)) as connection:
+    with read_only(database) as connection:
         tables = connection.execute(
             """
             select schema_name, table_name

@@ -11,7 +11,9 @@ marts):
   Each row keeps its own period columns (``Period start`` / ``Period end``).
 - **Excel**: an ``About`` sheet first (as-of date, reporting currency, fiscal
   year start, build time, and per data sheet its source mart, rows and the
-  periods it covers; the marts a bundle could not include), then one sheet
+  periods it covers; the marts a bundle could not include; then the
+  definition of every column it exports, the text of the project's dbt
+  documentation, read by :mod:`sales_kpis.definitions`), then one sheet
   per mart with the same stamp columns, a frozen header row, filters, and
   number formats (amounts with two decimals, rates as percentages, dates).
 
@@ -147,6 +149,9 @@ class SheetInfo:
     first_period: dt.date | None
     last_period: dt.date | None
     columns: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    #: Per column, its definition in words ("" when the project describes none).
+    definitions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -162,26 +167,19 @@ class ExportResult:
 
 
 def _connect(database: Path):
-    import duckdb
+    from sales_kpis import warehouse
 
-    if not Path(database).exists():
-        raise ExportError(f"no warehouse at {database}: run `sales-kpis build` first")
     try:
-        return duckdb.connect(str(database), read_only=True)
-    except duckdb.ConnectionException as error:  # already open in this process (e.g. after a build)
-        if "different configuration" not in str(error):
-            raise
-        return duckdb.connect(str(database))
+        return warehouse.read_only(database)
+    except warehouse.NoWarehouse as error:
+        raise ExportError(str(error)) from error
 
 
 def find_relation(connection, name: str) -> str | None:
     """The schema-qualified relation of a model (marts live in the target schema, e.g. main)."""
-    rows = connection.execute(
-        "select table_schema from information_schema.tables where table_name = ? "
-        "order by case when table_schema = 'main' then 0 else 1 end, table_schema",
-        [name],
-    ).fetchall()
-    return f'"{rows[0][0]}"."{name}"' if rows else None
+    from sales_kpis.warehouse import relations
+
+    return relations(connection).get(name)
 
 
 def read_stamp(connection) -> BuildStamp:
@@ -248,6 +246,23 @@ def period_range(table) -> tuple[dt.date | None, dt.date | None]:
         if start in names and end in names and table.num_rows:
             return _to_date(pc.min(table[start]).as_py()), _to_date(pc.max(table[end]).as_py())
     return None, None
+
+
+def column_definitions(mart: str, columns: list[str]) -> list[str] | None:
+    """Each column's definition (the mart's yml, the stamp columns' from build_metadata's), on one line.
+
+    None when the dbt project's files are not found (an export still works
+    from the warehouse alone).
+    """
+    from sales_kpis.definitions import load, plain
+
+    try:
+        definitions = load()
+    except FileNotFoundError:
+        return None
+    described = [definitions.models[name] for name in (mart, "build_metadata") if name in definitions.models]
+    return [next((plain(model.columns[column].description) for model in described if column in model.columns), "")
+            for column in columns]
 
 
 def _to_date(value) -> dt.date | None:
@@ -333,7 +348,7 @@ def _add_sheet(workbook, title: str, table, columns: list[str], labels: list[str
 
 
 def _about_sheet(workbook, stamp: BuildStamp, sheets: list[SheetInfo], missing: list[str], title: str) -> None:
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
 
     about = workbook.create_sheet(title="About", index=0)
     about.append([title])
@@ -365,13 +380,27 @@ def _about_sheet(workbook, stamp: BuildStamp, sheets: list[SheetInfo], missing: 
         f"Amounts are in {stamp.reporting_currency}, converted at each deal's close date (ARR at each month end).",
         "Rates (attainment, win rate, shares) are shown as percentages; 100% = target met.",
         f"Every figure is as of {stamp.as_of_date.isoformat()}: later events are not counted; periods not over are partial.",
-        "Definitions: docs/kpis/performance.md and the spec's kpi_definitions.md.",
     ]
+    described = all(info.definitions for info in sheets)
+    notes.append("Definitions: below, for every column (the project's dbt documentation)." if described else
+                 "Definitions: not included (the dbt project's files were not found).")
     for note in notes:
         about.append([note])
+    if described:
+        about.append([])
+        about.append(["Definitions"])
+        about.cell(row=about.max_row, column=1).font = Font(bold=True, size=12)
+        about.append(["Sheet", "Column", "Definition"])
+        for cell in about[about.max_row]:
+            cell.font = Font(bold=True)
+        for info in sheets:
+            for label, definition in zip(info.labels, info.definitions):
+                about.append([info.title, label, definition])
+                about.cell(row=about.max_row, column=3).alignment = Alignment(wrap_text=True, vertical="top")
     about.column_dimensions["A"].width = 42
     about.column_dimensions["B"].width = 28
-    for letter in "CDE":
+    about.column_dimensions["C"].width = 90
+    for letter in "DE":
         about.column_dimensions[letter].width = 20
 
 
@@ -381,7 +410,8 @@ def _sheet(connection, mart: str, title: str, stamp: BuildStamp, column_names: b
     table = stamped(table, stamp)
     columns = table.column_names
     labels = columns if column_names else unique_labels(columns, stamp.reporting_currency)
-    info = SheetInfo(mart=mart, title=title, rows=table.num_rows, first_period=first, last_period=last, columns=columns)
+    info = SheetInfo(mart=mart, title=title, rows=table.num_rows, first_period=first, last_period=last, columns=columns,
+                     labels=labels, definitions=column_definitions(mart, columns) or [])
     return table, labels, info
 
 

@@ -90,6 +90,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sales_kpis.contract import DEFAULT_STAGES, TABLES
+from sales_kpis.dates import add_months, month_index, month_start_of_index
 
 __all__ = ["GENERATED_TABLES", "generate"]
 
@@ -193,36 +194,16 @@ def _day(value: str) -> int:
     return int(np.datetime64(value, "D").astype(np.int64))
 
 
-def _month_index(days: np.ndarray) -> np.ndarray:
-    """Months since 1970-01 for day numbers."""
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
-
-
-def _month_start_of_index(months: np.ndarray) -> np.ndarray:
-    return np.asarray(months, dtype=np.int64).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-
-
 def _month_start(days: np.ndarray) -> np.ndarray:
-    return _month_start_of_index(_month_index(days))
-
-
-def _add_months(days: np.ndarray, months) -> np.ndarray:
-    """Same day of month ``months`` later, clipped to the month's last day."""
-    days = np.asarray(days, dtype=np.int64)
-    m = _month_index(days)
-    dom = days - _month_start_of_index(m)
-    target = m + np.asarray(months, dtype=np.int64)
-    first = _month_start_of_index(target)
-    last_dom = _month_start_of_index(target + 1) - first - 1
-    return first + np.minimum(dom, last_dom)
+    return month_start_of_index(month_index(days))
 
 
 def _quarter_index(days: np.ndarray) -> np.ndarray:
-    return _month_index(days) // 3
+    return month_index(days) // 3
 
 
 def _quarter_start(q: np.ndarray) -> np.ndarray:
-    return _month_start_of_index(np.asarray(q, dtype=np.int64) * 3)
+    return month_start_of_index(np.asarray(q, dtype=np.int64) * 3)
 
 
 def _year_of(day: int) -> int:
@@ -797,7 +778,7 @@ class _Generator:
         w_leads = self._writer("leads")
         self.w_activities = self._writer("activities")
         self.n_activities = 0
-        months = _month_index(self.days)
+        months = month_index(self.days)
         bounds = np.concatenate([[0], np.nonzero(np.diff(months))[0] + 1, [self.D]])
         next_lead = 0
         conv_parts = []
@@ -1096,7 +1077,7 @@ class _Generator:
         subs = []  # dicts of arrays: acct, product, start, end (FAR = null), arr, currency
         K = int((E - c["start"].min()) // 365) + 2
         k = np.arange(1, K + 1)
-        ann = _add_months(c["start"][:, None], 12 * k[None, :])  # anniversaries (n, K)
+        ann = add_months(c["start"][:, None], 12 * k[None, :])  # anniversaries (n, K)
         u = rng.random((n, K))
         churn_p = _SEG_ANNUAL_CHURN[c["seg"]][:, None]
         churn = u < churn_p
@@ -1365,7 +1346,7 @@ class _Generator:
         year_idx = (qi // 4) - (q_first // 4)
         uplift = 1.05 ** year_idx
         complete = q_end <= self.E
-        ramped = _add_months(users.hired[ui], users.ramp[ui]) <= q_start
+        ramped = add_months(users.hired[ui], users.ramp[ui]) <= q_start
         full = complete & ramped & (users.hired[ui] <= q_start) & (users.left[ui] >= q_end)
         quota = np.zeros(len(ui))
         team = users.rep_team[ui]

@@ -8,7 +8,7 @@ BI tools read the *published* file (``--database``, default
 2. It builds into a *staging* file in the same directory
    (``<stem>.building<suffix>``). Unless the build is a full refresh of the
    whole project, the staging file starts as a copy of the published one, so
-   incremental models (issue 7) continue from the last good state and a
+   incremental models continue from the last good state and a
    ``--select`` build keeps the models it does not select; a full refresh, or
    a first build, starts from an empty file (stale relations of removed
    models are dropped and the file's free space is reclaimed).
@@ -121,18 +121,26 @@ def release_dbt_duckdb_handle() -> None:
     """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
 
     dbt-duckdb keeps one process-wide environment (and its DuckDB instance)
-    open between invocations; closing it checkpoints the file and releases
-    its lock, so the file can be renamed, read read-only, or rebuilt.
+    open between invocations (dbt's own end-of-run clean-up closes the
+    connections, not that database); closing it checkpoints the file and
+    releases its lock, so the file can be renamed, read read-only, or rebuilt.
+
+    Only dbt-duckdb's public classmethods: ``env()`` (the open environment;
+    it raises when there is none) and ``close_all_connections()`` (forgets it,
+    as dbt-duckdb does at exit), then the environment's own ``close()``. Called
+    between dbt runs only (under the publish lock; a run is synchronous), so
+    no dbt thread opens a connection meanwhile.
     """
     try:
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     except ImportError:  # dbt-duckdb not installed: nothing is open
         return
-    with DuckDBConnectionManager._LOCK:
-        environment = DuckDBConnectionManager._ENV
-        DuckDBConnectionManager._ENV = None
-        if environment is not None:
-            environment.close()
+    try:
+        environment = DuckDBConnectionManager.env()
+    except Exception:  # "environment requested before creation": nothing is open
+        return
+    DuckDBConnectionManager.close_all_connections()
+    environment.close()
 
 
 def _remove(database: Path) -> None:
@@ -150,9 +158,9 @@ def _fsync(path: Path, directory: bool = False) -> None:
 
 def checkpoint(database: Path) -> None:
     """Fold the WAL into the database file and close it; PublishError if a WAL is left."""
-    import duckdb
+    from sales_kpis.warehouse import read_write
 
-    with duckdb.connect(str(database)) as connection:
+    with read_write(database) as connection:
         connection.execute("checkpoint")
     if PublishPaths.wal(database).exists():
         raise PublishError(f"{database} still has a write-ahead log after a checkpoint: is it open elsewhere?")

@@ -8,7 +8,10 @@ empty its chart becomes a "no data" panel saying which mart, and the header
 lists which charts had data.
 
 Rates shown across segments or sources are re-aggregated from their published
-numerators and denominators (never averaged).
+numerators and denominators (never averaged): the columns a rate's meta names
+(:func:`rate_sql`), so no KPI formula is written here. Each chart's footnotes
+define what it shows in the words of the project's dbt documentation
+(:mod:`sales_kpis.definitions`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from sales_kpis.dates import add_months, month_start
+from sales_kpis.definitions import Definitions, load, plain
+from sales_kpis.warehouse import quoted
 
 MONEY_METRICS = ["net_new_arr", "new_business_arr", "expansion_arr"]
 #: Rep attainment above this shows in the histogram's last bin.
@@ -55,6 +62,8 @@ class Panel:
     figure: Any = None
     note: str = ""
     missing: str = ""
+    #: (label, definition in words) of what the chart shows.
+    definitions: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -67,6 +76,7 @@ class ReportContext:
     currency: str
     built_at: str | None
     fiscal_year_start_month: int
+    definitions: Definitions
     notes: list[str] = field(default_factory=list)
 
     def money_axis(self) -> dict[str, Any]:
@@ -87,22 +97,11 @@ class Warehouse:
     """Read-only access to a published DuckDB warehouse, by relation name."""
 
     def __init__(self, database: Path):
-        import duckdb
+        from sales_kpis import warehouse
 
         self.database = Path(database)
-        if not self.database.exists():
-            raise FileNotFoundError(f"no warehouse at {self.database}: run `sales-kpis build` first")
-        self.connection = duckdb.connect(str(self.database), read_only=True)
-        rows = self.connection.execute(
-            """
-            select table_schema, table_name from information_schema.tables
-            where table_catalog = current_database()
-            """
-        ).fetchall()
-        # Marts live in the target schema (main); the first match wins otherwise.
-        self.relations: dict[str, str] = {}
-        for schema, name in sorted(rows, key=lambda row: (row[0] != "main", row[0])):
-            self.relations.setdefault(name, f'"{schema}"."{name}"')
+        self.connection = warehouse.read_only(self.database)
+        self.relations: dict[str, str] = warehouse.relations(self.connection)
 
     def close(self) -> None:
         self.connection.close()
@@ -132,7 +131,7 @@ def read_context(warehouse: Warehouse, currency: str | None = None) -> ReportCon
         built_at = str(row.get("built_at")) if "built_at" in row else None
         fiscal_start = int(row.get("fiscal_year_start_month", 1) or 1)
         return ReportContext(as_of=as_of, currency=currency or str(row["reporting_currency"]), built_at=built_at,
-                             fiscal_year_start_month=fiscal_start, notes=notes)
+                             fiscal_year_start_month=fiscal_start, definitions=load(), notes=notes)
     notes.append("build_metadata is not in the warehouse: as-of date read from dim_dates, currency assumed")
     as_of = None
     if warehouse.has("dim_dates"):
@@ -141,7 +140,7 @@ def read_context(warehouse: Warehouse, currency: str | None = None) -> ReportCon
         )["as_of"].iloc[0]
         as_of = _as_date(value) if value is not None else None
     return ReportContext(as_of=as_of or dt.date.today(), currency=currency or "USD", built_at=None,
-                         fiscal_year_start_month=1, notes=notes)
+                         fiscal_year_start_month=1, definitions=load(), notes=notes)
 
 
 def _as_date(value: Any) -> dt.date:
@@ -154,19 +153,20 @@ def _as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def _month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
+def rate_sql(definitions: Definitions, mart: str, column: str) -> str:
+    """A published rate over a group of rows: the numerator and denominator columns its meta names, summed, divided.
 
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
+    The same division as the marts' ratio() (doubles; null on a zero denominator).
+    """
+    rate = definitions.rate(mart, column)
+    return (f"cast(sum({quoted(rate.numerator)}) as double) "
+            f"/ nullif(cast(sum({quoted(rate.denominator)}) as double), 0)")
 
 
 def last_complete_month(as_of: dt.date) -> dt.date:
     """Start of the last calendar month that has ended by the as-of date (the as-of day included)."""
     next_day = as_of + dt.timedelta(days=1)
-    return _month_start(as_of) if next_day.month != as_of.month else _add_months(_month_start(as_of), -1)
+    return month_start(as_of) if next_day.month != as_of.month else add_months(month_start(as_of), -1)
 
 
 # --------------------------------------------------------------------------- the charts
@@ -189,7 +189,7 @@ def chart_funnel(warehouse: Warehouse, context: ReportContext):
     import plotly.graph_objects as go
 
     end = last_complete_month(context.as_of)
-    start = _add_months(end, -11)
+    start = add_months(end, -11)
     window = [start, end]
     stages: list[tuple[str, float]] = []
     missing: list[str] = []
@@ -237,7 +237,7 @@ def chart_lead_sources(warehouse: Warehouse, context: ReportContext):
     import plotly.graph_objects as go
 
     relation = warehouse.require("kpi_lead_generation")
-    start = _add_months(_month_start(context.as_of), -23)
+    start = add_months(month_start(context.as_of), -23)
     data = warehouse.df(
         f"""
         select period_start, lead_source, sum(leads_created) as leads_created, sum(sqls) as sqls,
@@ -276,10 +276,9 @@ def chart_cohorts(warehouse: Warehouse, context: ReportContext):
     relation = warehouse.require("kpi_pipeline_cohorts")
     data = warehouse.df(
         f"""
-        select cohort_start, periods_since_start, sum(cohort_leads) as cohort_leads,
-               sum(reached_stage1) as reached_stage1, sum(reached_stage2) as reached_stage2,
-               sum(reached_stage1) * 1.0 / nullif(sum(cohort_leads), 0) as stage1_conversion_rate,
-               sum(reached_stage2) * 1.0 / nullif(sum(cohort_leads), 0) as stage2_conversion_rate,
+        select cohort_start, periods_since_start,
+               {rate_sql(context.definitions, "kpi_pipeline_cohorts", "stage1_conversion_rate")} as stage1_conversion_rate,
+               {rate_sql(context.definitions, "kpi_pipeline_cohorts", "stage2_conversion_rate")} as stage2_conversion_rate,
                bool_and(is_complete) as is_complete
         from {relation}
         where cohort_grain = 'month'
@@ -340,8 +339,7 @@ def chart_cohorts(warehouse: Warehouse, context: ReportContext):
     _layout(figure, context, height=460, margin={"l": 120, "r": 20, "t": 50, "b": 50},
             xaxis={"title": "Months since the cohort's month", "dtick": 1},
             yaxis={"autorange": "reversed", "type": "category"})
-    note = ("Cumulative share of each month's new leads whose opportunity reached the stage. "
-            f"◔ k/{horizon + 1}: an immature cohort, observed for k of {horizon + 1} months so far; its later "
+    note = (f"Monthly cohorts, summed over CRM connections. ◔ k/{horizon + 1}: an immature cohort, observed for k of {horizon + 1} months so far; its later "
             "conversions have not happened yet. Grey cells with …: a month still in progress.")
     return figure, note
 
@@ -399,9 +397,9 @@ def chart_retention(warehouse: Warehouse, context: ReportContext):
     data = warehouse.df(
         f"""
         select period_start,
-               sum(retained_arr) / nullif(sum(base_arr), 0) as nrr,
-               sum(gross_retained_arr) / nullif(sum(base_arr), 0) as grr,
-               sum(retained_customers) / nullif(sum(base_customers), 0) as logo_retention
+               {rate_sql(context.definitions, "kpi_retention", "net_revenue_retention")} as nrr,
+               {rate_sql(context.definitions, "kpi_retention", "gross_revenue_retention")} as grr,
+               {rate_sql(context.definitions, "kpi_retention", "logo_retention")} as logo_retention
         from {relation}
         where period_grain = 'month'
         group by period_start
@@ -419,10 +417,24 @@ def chart_retention(warehouse: Warehouse, context: ReportContext):
     _layout(figure, context, yaxis={"tickformat": ".0%", "title": "vs. twelve months earlier"},
             xaxis={"tickformat": "%b %Y"})
     last = data.dropna(subset=["nrr"]).iloc[-1] if not data.dropna(subset=["nrr"]).empty else None
-    note = "Accounts with ARR twelve months earlier; rates re-aggregated from base and retained ARR across segments."
+    note = "All segments and CRM connections: each rate re-aggregated from its published numerator and denominator."
     if last is not None:
         note += f" Latest ({_as_date(last['period_start']):%b %Y}): NRR {last['nrr']:.1%}, GRR {last['grr']:.1%}."
     return figure, note
+
+
+def published_attainment(warehouse: Warehouse, context: ReportContext) -> dict[str, float]:
+    """{target_id: attainment} of kpi_org_attainment, from its published numerator and denominator."""
+    if not warehouse.has("kpi_org_attainment"):
+        return {}
+    data = warehouse.df(
+        f"""
+        select target_id, {rate_sql(context.definitions, "kpi_org_attainment", "attainment")} as attainment
+        from {warehouse.relations["kpi_org_attainment"]}
+        group by target_id
+        """
+    )
+    return dict(zip(data["target_id"], data["attainment"]))
 
 
 def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
@@ -434,8 +446,8 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
         relation = warehouse.require("kpi_forecast")
         data = warehouse.df(
             f"""
-            select metric, target_value, actual_to_date, run_rate_forecast, pipeline_forecast, forecast_gap,
-                   period_start, period_end
+            select target_id, metric, target_value, actual_to_date, run_rate_forecast, pipeline_forecast,
+                   forecast_gap, period_start, period_end
             from {relation}
             where period_grain = 'year' and segment is null and metric in ('{metrics}')
               and forecast_date = (select max(forecast_date) from {relation} where forecast_date <= ?)
@@ -448,7 +460,7 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
         relation = warehouse.require("kpi_org_attainment")
         data = warehouse.df(
             f"""
-            select metric, target_value, actual_value as actual_to_date, null as run_rate_forecast,
+            select target_id, metric, target_value, actual_value as actual_to_date, null as run_rate_forecast,
                    null as pipeline_forecast, null as forecast_gap, period_start, period_end
             from {relation}
             where target_period_grain = 'year' and segment is null and product_id is null
@@ -472,11 +484,14 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
         figure.add_bar(x=labels, y=data[column].astype(float), name=name, marker={"color": colour},
                        text=[context.money(float(value)) for value in data[column]], textposition="outside")
     _layout(figure, context, barmode="group", yaxis=context.money_axis())
+    attainments = published_attainment(warehouse, context)
     gaps = []
     for _, row in data.iterrows():
-        target = float(row["target_value"])
-        actual = float(row["actual_to_date"])
-        attainment = f"{actual / target:.0%} of target" if target else "no target"
+        value = attainments.get(row["target_id"])
+        if value is not None and value == value:
+            attainment = f"{value:.0%} of target"
+        else:
+            attainment = "no target" if not float(row["target_value"]) else "attainment not in the warehouse"
         gap = row["forecast_gap"]
         gap_text = ""
         if gap == gap and gap is not None:
@@ -525,7 +540,7 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
     figure.add_bar(x=periods["period_start"], y=periods["at_quota"], name="Reps at quota",
                    marker={"color": COLOURS["good"]}, row=1, col=2)
     _layout(figure, context, barmode="overlay", showlegend=True, margin={"l": 60, "r": 20, "t": 60, "b": 50})
-    figure.update_xaxes(tickformat=".0%", title_text="attainment (bookings / quota); last bin: 200 %+",
+    figure.update_xaxes(tickformat=".0%", title_text="attainment; last bin: 200 %+",
                         range=[0, ATTAINMENT_CAP], row=1, col=1)
     figure.update_yaxes(title_text="reps", row=1, col=1)
     figure.update_xaxes(tickformat="%b %Y", row=1, col=2)
@@ -539,7 +554,7 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
 
 
 def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
-    """Each SDR's cumulative ROI (won ARR sourced / cost) by months since hire, against the target."""
+    """Each SDR's cumulative ROI by months since hire, against the target."""
     import plotly.graph_objects as go
 
     relation = warehouse.require("kpi_sdr_roi")
@@ -568,8 +583,7 @@ def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
     _layout(figure, context, xaxis={"title": "months since hire"}, yaxis={"title": "cumulative ROI (×)"},
             legend={"orientation": "v", "x": 1.02, "y": 1})
     sdrs = data["user_id"].nunique()
-    note = (f"{reached} of {sdrs} SDRs have reached the target ROI. Cumulative won ARR of the opportunities they "
-            "sourced over their cumulative cost since hire.")
+    note = f"{reached} of {sdrs} SDRs have reached the target ROI."
     return figure, note
 
 
@@ -580,32 +594,58 @@ class ChartSpec:
     marts: tuple[str, ...]
     description: str
     draw: Callable[[Warehouse, ReportContext], tuple[Any, str]]
+    #: (label, mart, column): what the chart shows, defined in its footnotes by the column's description.
+    defines: tuple[tuple[str, str, str], ...] = ()
 
 
 CHARTS: list[ChartSpec] = [
     ChartSpec("funnel", "Funnel by stage", ("kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_business"),
-              "From lead to won deal over the last twelve complete months.", chart_funnel),
+              "From lead to won deal over the last twelve complete months.", chart_funnel,
+              (("Leads created", "kpi_lead_generation", "leads_created"), ("MQLs", "kpi_lead_generation", "mqls"),
+               ("SQLs", "kpi_lead_generation", "sqls"), ("Leads converted", "kpi_lead_generation", "leads_converted"),
+               ("Stage-1 opportunities", "kpi_pipeline_creation", "stage1_opportunities"),
+               ("Stage-2 opportunities", "kpi_pipeline_creation", "stage2_opportunities"),
+               ("Won new-business deals", "kpi_new_business", "won_opportunities"))),
     ChartSpec("lead_sources", "Lead generation by source", ("kpi_lead_generation",),
-              "Leads created per month by source, and SQLs.", chart_lead_sources),
+              "Leads created per month by source, and SQLs.", chart_lead_sources,
+              (("Leads created", "kpi_lead_generation", "leads_created"), ("SQLs", "kpi_lead_generation", "sqls"))),
     ChartSpec("cohorts", "Pipeline conversion by lead cohort", ("kpi_pipeline_cohorts",),
-              "How each month's leads convert to pipeline as they age.", chart_cohorts),
+              "How each month's leads convert to pipeline as they age.", chart_cohorts,
+              (("Reached stage 1", "kpi_pipeline_cohorts", "stage1_conversion_rate"),
+               ("Reached stage 2", "kpi_pipeline_cohorts", "stage2_conversion_rate"))),
     ChartSpec("arr_bridge", "ARR bridge", ("kpi_arr_movements",),
-              "Where this fiscal year's ARR came from and went.", chart_arr_bridge),
+              "Where this fiscal year's ARR came from and went.", chart_arr_bridge,
+              tuple((label, "kpi_arr_movements", column) for label, column in (
+                  ("Starting ARR", "starting_arr"), ("New", "new_arr"), ("Reactivation", "reactivation_arr"),
+                  ("Expansion", "expansion_arr"), ("Contraction", "contraction_arr"), ("Churn", "churned_arr"),
+                  ("Ending ARR", "ending_arr")))),
     ChartSpec("retention", "Net and gross revenue retention", ("kpi_retention",),
-              "Trailing twelve months, per month.", chart_retention),
+              "Trailing twelve months, per month.", chart_retention,
+              (("Net revenue retention", "kpi_retention", "net_revenue_retention"),
+               ("Gross revenue retention", "kpi_retention", "gross_revenue_retention"),
+               ("Logo retention", "kpi_retention", "logo_retention"))),
     ChartSpec("org_attainment", "Org attainment and year-end forecast", ("kpi_forecast", "kpi_org_attainment"),
-              "Against this fiscal year's targets, with the forecast gap.", chart_org_attainment),
+              "Against this fiscal year's targets, with the forecast gap.", chart_org_attainment,
+              (("Attainment", "kpi_org_attainment", "attainment"),
+               ("Run-rate forecast", "kpi_forecast", "run_rate_forecast"),
+               ("Pipeline forecast", "kpi_forecast", "pipeline_forecast"),
+               ("Forecast gap", "kpi_forecast", "forecast_gap"))),
     ChartSpec("sdr_roi", "SDR ROI", ("kpi_sdr_roi",),
-              "Cumulative return on each outbound SDR since hire.", chart_sdr_roi),
+              "Cumulative return on each outbound SDR since hire.", chart_sdr_roi,
+              (("Cumulative ROI", "kpi_sdr_roi", "cumulative_roi"),)),
     ChartSpec("rep_attainment", "Rep attainment", ("kpi_rep_attainment",),
-              "Distribution of attainment and reps at quota.", chart_rep_attainment),
+              "Distribution of attainment and reps at quota.", chart_rep_attainment,
+              (("Attainment", "kpi_rep_attainment", "attainment"), ("At quota", "kpi_rep_attainment", "is_at_quota"),
+               ("Ramping", "kpi_rep_attainment", "is_ramping"))),
 ]
 
 
 def build_panels(warehouse: Warehouse, context: ReportContext) -> list[Panel]:
     panels = []
     for spec in CHARTS:
-        panel = Panel(key=spec.key, title=spec.title, marts=list(spec.marts), description=spec.description)
+        panel = Panel(key=spec.key, title=spec.title, marts=list(spec.marts), description=spec.description,
+                      definitions=[(label, plain(context.definitions.column(mart, column).description))
+                                   for label, mart, column in spec.defines])
         try:
             panel.figure, panel.note = spec.draw(warehouse, context)
         except NoData as reason:
@@ -632,6 +672,10 @@ section.panel h2 { font-size: 17px; margin: 0 0 2px 0; }
 section.panel .description { font-size: 13px; color: #5a6675; margin: 0 0 6px 0; }
 section.panel .note { font-size: 12px; color: #5a6675; margin: 6px 0 0 0; }
 section.panel .marts { font-size: 11px; color: #8c96a3; margin-top: 4px; }
+section.panel dl.definitions { font-size: 11px; color: #5a6675; margin: 6px 0 0 0; }
+section.panel dl.definitions dt { font-weight: bold; display: inline; }
+section.panel dl.definitions dd { display: inline; margin: 0; }
+section.panel dl.definitions dd::after { content: ""; display: block; margin-bottom: 2px; }
 .no-data { height: 240px; display: flex; align-items: center; justify-content: center; text-align: center;
            background: repeating-linear-gradient(45deg, #fafafa, #fafafa 10px, #f0f0f0 10px, #f0f0f0 20px);
            border: 1px dashed #c0c6ce; color: #5a6675; font-size: 14px; padding: 10px; }
@@ -658,6 +702,10 @@ def render_html(panels: list[Panel], context: ReportContext, database: Path) -> 
             body = (f'<div class="no-data" id="chart-{panel.key}" data-no-data="true">No data: '
                     f"{html.escape(panel.missing)}.<br>This chart reads {html.escape(', '.join(panel.marts))}.</div>")
         note = f'<p class="note">{html.escape(panel.note)}</p>' if panel.note else ""
+        definitions = "".join(f"<dt>{html.escape(label)}:</dt> <dd>{html.escape(text)}</dd>"
+                              for label, text in panel.definitions)
+        if definitions:
+            note += f'<dl class="definitions">{definitions}</dl>'
         sections.append(
             f'<section class="{classes}" id="panel-{panel.key}" data-chart="{panel.key}" '
             f'data-has-data="{str(panel.has_data).lower()}">'
@@ -696,7 +744,7 @@ def render_html(panels: list[Panel], context: ReportContext, database: Path) -> 
 {''.join(sections)}
 </main>
 <footer>Generated by sales-kpis report with plotly {plotly.__version__}; self-contained (no server, no network needed).
-Every figure comes from the published kpi_ marts; definitions in docs/kpis/.</footer>
+Every figure comes from the published kpi_ marts; the definitions under each chart are the project's dbt documentation.</footer>
 <script type="text/javascript">
 // Fit every chart to its panel once the grid is laid out, and again when the window changes.
 function fitCharts() {{ document.querySelectorAll(".plotly-graph-div").forEach(function (div) {{ Plotly.Plots.resize(div); }}); }}

@@ -60,7 +60,7 @@ from pathlib import Path
 
 import duckdb
 
-from sales_kpis import contract
+from sales_kpis import contract, warehouse
 
 ERROR = "error"
 WARNING = "warning"
@@ -306,7 +306,7 @@ class _Validator:
         # (table, problem) -> [severity, examples, total]
         self.groups: dict[tuple[str, str], list] = {}
         self.pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # queued row checks per table
-        self.con = duckdb.connect(":memory:")
+        self.con = warehouse.in_memory()
         self.con.execute("SET enable_progress_bar = false")
         try:
             self.con.execute("SET TimeZone = 'UTC'")

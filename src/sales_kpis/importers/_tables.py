@@ -66,11 +66,11 @@ def latest_event_day(raw_dir: str | Path, today: str | None = None) -> str | Non
     """
     import datetime as dt
 
-    import duckdb
+    from sales_kpis.warehouse import in_memory
 
     cutoff = today or dt.date.today().isoformat()
     days = []
-    with duckdb.connect() as connection:
+    with in_memory() as connection:
         for table, columns in EVENT_COLUMNS.items():
             path = next((Path(raw_dir) / f"{table}{suffix}" for suffix in (".parquet", ".csv")
                          if (Path(raw_dir) / f"{table}{suffix}").exists()), None)

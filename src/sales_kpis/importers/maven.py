@@ -1,7 +1,8 @@
-"""Maven CRM sales opportunities (``../shared/datasets/maven_crm_sales_opportunities``) as raw contract tables.
+"""Maven Analytics' "CRM Sales Opportunities" dataset as raw contract tables.
 
-The public Maven Analytics "CRM Sales Opportunities" dataset: 8,800 B2B deals
-(2016-10 .. 2017-12) of 35 sales agents under 6 managers in 3 regional
+A public dataset of the Maven Analytics Data Playground (``accounts.csv``,
+``products.csv``, ``sales_teams.csv``, ``sales_pipeline.csv``): 8,800 B2B
+deals (2016-10 .. 2017-12) of 35 sales agents under 6 managers in 3 regional
 offices. This importer maps it onto the raw-data contract so the whole
 project, and the individual-performance marts in particular, run on it.
 

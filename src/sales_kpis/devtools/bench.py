@@ -16,8 +16,8 @@ markdown) with:
   with the same threads and memory limit (every value of every column is
   decoded: see :func:`measure_floor`), and the ratio build / floor.
 
-Not a timed test: a command whose numbers go in the README's performance
-section. The scales: S = 10k leads, M = 1M, L = 10M.
+Not a timed test: a command; its reports, one per scale, are kept in
+docs/benchmarks/. The scales: S = 10k leads, M = 1M, L = 10M.
 """
 
 from __future__ import annotations
@@ -119,10 +119,10 @@ def _reader(path: Path) -> str:
 
 def raw_sizes(raw_dir: Path) -> list[dict[str, Any]]:
     """Bytes and rows of every raw file (rows from the Parquet footer; CSV counted by DuckDB)."""
-    import duckdb
+    from sales_kpis.warehouse import in_memory
 
     sizes = []
-    with duckdb.connect() as connection:
+    with in_memory() as connection:
         for path in raw_files(raw_dir):
             if path.suffix == ".parquet":
                 import pyarrow.parquet as pq
@@ -149,14 +149,14 @@ def floor_query(connection, path: Path) -> str:
 
 def measure_floor(raw_dir: Path, threads: int | None, memory_limit: str | None, repeats: int = 3) -> dict[str, Any]:
     """Seconds DuckDB takes to read every raw file once in full (best of `repeats`, after one warm-up read)."""
-    import duckdb
+    from sales_kpis.warehouse import in_memory
 
     config: dict[str, Any] = {}
     if threads:
         config["threads"] = threads
     if memory_limit:
         config["memory_limit"] = memory_limit
-    with duckdb.connect(config=config) as connection:
+    with in_memory(**config) as connection:
         queries = [floor_query(connection, path) for path in raw_files(raw_dir)]
         for sql in queries:  # warm-up: the OS file cache, as the build will find it
             connection.execute(sql).fetchall()
@@ -336,11 +336,11 @@ def summarise_run_results(path: Path) -> dict[str, Any]:
 
 def table_rows(database: Path) -> list[dict[str, Any]]:
     """Rows of every table the build left in the DuckDB file (largest first)."""
-    import duckdb
+    from sales_kpis.warehouse import read_only
 
     if not database.is_file():
         return []
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with read_only(database) as connection:
         rows = connection.execute(
             "select schema_name, table_name, estimated_size from duckdb_tables() "
             "where database_name = current_database() order by estimated_size desc"

@@ -107,6 +107,11 @@ def _is_true(series: pd.Series) -> pd.Series:
     return series.astype("boolean").fillna(False).astype(bool)
 
 
+def _pick(frame: pd.DataFrame, **columns: str) -> dict[str, pd.Series]:
+    """{new: frame[old]} for each new="old": CRM columns that copy canonical ones."""
+    return {new: frame[old] for new, old in columns.items()}
+
+
 def _timestamp(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series)
 
@@ -231,20 +236,14 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     names = users["full_name"].fillna("").str.split(" ", n=1, expand=True).reindex(columns=[0, 1])
     hired = pd.to_datetime(users["hired_on"])
     user = pd.DataFrame({
-        "id": users["user_id"],
-        "name": users["full_name"],
+        **_pick(users, id="user_id", name="full_name"),
         "first_name": names[0],
         "last_name": names[1],
         "email": users["email"],
         "user_role_id": users["role_name"].map(role_ids),
-        "manager_id": users["manager_id"],
-        "department": users["team"],
-        "segment_c": users["segment"],
-        "region_c": users["region"],
-        "hired_on_c": users["hired_on"],
-        "left_on_c": users["left_on"],
-        "annual_ote_c": users["annual_ote"],
-        "ramp_months_c": users["ramp_months"],
+        **_pick(users, manager_id="manager_id", department="team", segment_c="segment", region_c="region",
+                hired_on_c="hired_on", left_on_c="left_on", annual_ote_c="annual_ote",
+                ramp_months_c="ramp_months"),
         "is_active": users["left_on"].isna(),
         "created_date": hired - pd.Timedelta(days=7),
         "_fivetran_deleted": False,
@@ -259,12 +258,8 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     # account -----------------------------------------------------------------------
     accounts = tables["accounts"]
     account = pd.DataFrame({
-        "id": accounts["account_id"],
-        "name": accounts["account_name"],
-        "industry": accounts["industry"],
-        "segment_c": accounts["segment"],
-        "region_c": accounts["region"],
-        "owner_id": accounts["owner_id"],
+        **_pick(accounts, id="account_id", name="account_name", industry="industry", segment_c="segment",
+                region_c="region", owner_id="owner_id"),
         "created_date": _timestamp(accounts["created_at"]),
         "type": "Customer",
         "is_deleted": False,
@@ -292,16 +287,13 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     lead_field = opportunities["lead_id"].where(opportunities["lead_id"] != derived_lead)
     stage_of = opportunities["stage_name"]
     opportunity = pd.DataFrame({
-        "id": opportunities["opportunity_id"],
-        "account_id": opportunities["account_id"],
-        "owner_id": opportunities["owner_id"],
-        "sdr_c": opportunities["sourced_by_id"],
+        **_pick(opportunities, id="opportunity_id", account_id="account_id", owner_id="owner_id",
+                sdr_c="sourced_by_id"),
         "lead_c": lead_field,
         "name": opportunities["opportunity_id"] + " deal",
         "type": opportunities["opportunity_type"].map(SALESFORCE_TYPE_LABELS),
         "stage_name": stage_of,
-        "amount": opportunities["amount"],
-        "currency_iso_code": opportunities["currency"],
+        **_pick(opportunities, amount="amount", currency_iso_code="currency"),
         "probability": stage_of.map(stages["forecast_probability"]).astype(float) * 100,
         "is_closed": stage_of.map(stages["is_closed"]).astype(bool),
         "is_won": stage_of.map(stages["is_won"]).astype(bool),
@@ -322,15 +314,14 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
         "id": leads["lead_id"],
         "created_date": _timestamp(leads["created_at"]),
         "lead_source": leads["lead_source"].str.title(),
-        "campaign_c": leads["campaign"],
-        "owner_id": leads["owner_id"],
+        **_pick(leads, campaign_c="campaign", owner_id="owner_id"),
         "mql_date_c": _timestamp(leads["mql_at"]),
         "sql_date_c": _timestamp(leads["sql_at"]),
         "disqualified_date_c": _timestamp(leads["disqualified_at"]),
         "is_converted": converted_at.notna(),
         "converted_date": converted_at.dt.normalize(),
-        "converted_account_id": leads["converted_account_id"],
-        "converted_opportunity_id": leads["converted_opportunity_id"],
+        **_pick(leads, converted_account_id="converted_account_id",
+                converted_opportunity_id="converted_opportunity_id"),
         "status": np.select(
             [converted_at.notna(), leads["disqualified_at"].notna(), leads["sql_at"].notna()],
             ["Closed - Converted", "Closed - Not Converted", "Working - Contacted"], "Open - Not Contacted"),
@@ -348,10 +339,8 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     history = history.sort_values(["opportunity_id", "entered_at"], kind="stable").reset_index(drop=True)
     deleted_opportunities = set(opportunities.loc[_is_true(opportunities["is_deleted"]), "opportunity_id"])
     rows = pd.DataFrame({
-        "opportunity_id": history["opportunity_id"],
-        "stage_name": history["stage_name"],
-        "created_date": history["entered_at"],
-        "amount": history["amount"],
+        **_pick(history, opportunity_id="opportunity_id", stage_name="stage_name", created_date="entered_at",
+                amount="amount"),
     })
     # amount changes inside a stage: the CRM writes a row, no stage is entered
     next_entry = history.groupby("opportunity_id")["entered_at"].shift(-1)
@@ -359,8 +348,7 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     candidates = history[gap > pd.Timedelta(seconds=2)]
     changes = _sample(candidates, 0.25, rng)
     amount_changes = pd.DataFrame({
-        "opportunity_id": changes["opportunity_id"],
-        "stage_name": changes["stage_name"],
+        **_pick(changes, opportunity_id="opportunity_id", stage_name="stage_name"),
         "created_date": changes["entered_at"] + (gap[changes.index] / 2).dt.floor("s"),
         "amount": 999.0,
     })
@@ -398,10 +386,8 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     if "products" in tables:
         products = tables["products"]
         product_2 = pd.DataFrame({
-            "id": products["product_id"],
-            "name": products["product_name"],
-            "family": products["product_family"],
-            "launched_on_c": products["launched_on"],
+            **_pick(products, id="product_id", name="product_name", family="product_family",
+                    launched_on_c="launched_on"),
             "is_active": True,
             "is_deleted": False,
             "_fivetran_active": True,
@@ -524,10 +510,8 @@ def to_hubspot(canonical_raw_dir: Path | str, out_dir: Path | str, seed: int = 0
     # company ----------------------------------------------------------------------------
     company = pd.DataFrame({
         "id": hs("accounts", accounts["account_id"]),
-        "property_name": accounts["account_name"],
-        "property_industry": accounts["industry"],
-        "property_segment": accounts["segment"],
-        "property_region": accounts["region"],
+        **_pick(accounts, property_name="account_name", property_industry="industry",
+                property_segment="segment", property_region="region"),
         "property_hubspot_owner_id": hs("users", accounts["owner_id"]),
         "property_createdate": _timestamp(accounts["created_at"]),
         "is_deleted": False,
@@ -601,8 +585,7 @@ def to_hubspot(canonical_raw_dir: Path | str, out_dir: Path | str, seed: int = 0
     deal = pd.DataFrame({
         "deal_id": deal_ids,
         "property_dealname": opportunities["opportunity_id"] + " deal",
-        "property_amount": opportunities["amount"],
-        "property_deal_currency_code": opportunities["currency"],
+        **_pick(opportunities, property_amount="amount", property_deal_currency_code="currency"),
         "property_createdate": _timestamp(opportunities["created_at"]),
         "property_closedate": pd.to_datetime(opportunities["close_date"]),
         "property_hs_lastmodifieddate": _timestamp(opportunities["updated_at"]),

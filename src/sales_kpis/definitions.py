@@ -1,0 +1,198 @@
+"""The project's definitions, read from its own files (no dbt run, no manifest).
+
+A KPI is defined once, in a dbt doc block (``{% docs name %}...{% enddocs %}``
+in a Markdown file under the project's ``docs-paths``); a model's yml
+describes the model and its columns, most column descriptions being
+``{{ doc('name') }}``. This module reads the same files dbt reads, so the
+export's About sheet and the dashboard's footnotes say what ``dbt docs``
+says:
+
+- doc blocks from the ``docs-paths`` of ``dbt_project.yml`` (dbt's default
+  when unset: every resource path: models, seeds, snapshots, analyses,
+  macros, tests, functions);
+- every model yml under ``model-paths``: the model's description and each
+  column's, with ``{{ doc('x') }}`` replaced by the block's text, and each
+  column's ``meta`` (top-level and under ``config``, merged as dbt does).
+
+A rate a mart publishes names its numerator and denominator columns in its
+column meta (``meta: {numerator: <column>, denominator: <column>}``):
+:meth:`Definitions.rate` reads them, so a reader re-aggregates the rate from
+the published columns without writing its formula again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sales_kpis.project import project_dir
+
+#: dbt's resource paths and their defaults: docs-paths defaults to all of them.
+RESOURCE_PATHS = {
+    "model-paths": ["models"],
+    "seed-paths": ["seeds"],
+    "snapshot-paths": ["snapshots"],
+    "analysis-paths": ["analyses"],
+    "macro-paths": ["macros"],
+    "test-paths": ["tests"],
+    "function-paths": ["functions"],
+}
+
+_DOC_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
+_DOC_CALL = re.compile(r"""{{-?\s*doc\(\s*(?:['"]\w+['"]\s*,\s*)?['"](\w+)['"]\s*\)\s*-?}}""")
+
+
+class DefinitionError(LookupError):
+    """A definition is missing or ambiguous (an unknown doc block, column or rate)."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A published rate: sum(numerator) / sum(denominator) over any set of its rows."""
+
+    numerator: str
+    denominator: str
+
+
+@dataclass(frozen=True)
+class ColumnDefinition:
+    name: str
+    description: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> Rate | None:
+        """The numerator and denominator columns its meta names, if it is a rate."""
+        numerator, denominator = self.meta.get("numerator"), self.meta.get("denominator")
+        return Rate(str(numerator), str(denominator)) if numerator and denominator else None
+
+
+@dataclass(frozen=True)
+class ModelDefinition:
+    name: str
+    description: str
+    path: Path
+    columns: Mapping[str, ColumnDefinition]
+
+    def column(self, name: str) -> ColumnDefinition:
+        if name not in self.columns:
+            raise DefinitionError(f"{self.path} describes no column {name!r} of {self.name}")
+        return self.columns[name]
+
+
+@dataclass(frozen=True)
+class Definitions:
+    project: Path
+    docs: Mapping[str, str]
+    models: Mapping[str, ModelDefinition]
+
+    def doc(self, name: str) -> str:
+        if name not in self.docs:
+            raise DefinitionError(f"no doc block {name!r} in the project's docs-paths")
+        return self.docs[name]
+
+    def model(self, name: str) -> ModelDefinition:
+        if name not in self.models:
+            raise DefinitionError(f"no model yml describes {name!r}")
+        return self.models[name]
+
+    def column(self, model: str, column: str) -> ColumnDefinition:
+        return self.model(model).column(column)
+
+    def rate(self, model: str, column: str) -> Rate:
+        """The numerator and denominator of a published rate; DefinitionError if its meta names none."""
+        rate = self.column(model, column).rate
+        if rate is None:
+            raise DefinitionError(f"{model}.{column} has no meta numerator and denominator")
+        return rate
+
+
+def plain(text: str) -> str:
+    """A description on one line (a spreadsheet cell, a footnote): runs of whitespace become one space."""
+    return " ".join(text.split())
+
+
+def project_settings(project: Path) -> dict[str, Any]:
+    return yaml.safe_load((project / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+
+
+def _paths(project: Path, settings: Mapping[str, Any], key: str) -> list[str]:
+    value = settings.get(key)
+    return list(value) if value is not None else list(RESOURCE_PATHS[key])
+
+
+def docs_paths(project: Path, settings: Mapping[str, Any] | None = None) -> list[Path]:
+    """The directories dbt reads doc blocks from, as dbt_project.yml sets them (or dbt's default)."""
+    settings = project_settings(project) if settings is None else settings
+    if settings.get("docs-paths") is not None:
+        names = list(settings["docs-paths"])
+    else:
+        names = sorted({path.rstrip("/") for key in RESOURCE_PATHS for path in _paths(project, settings, key)})
+    return [project / name for name in names]
+
+
+def read_doc_blocks(directories: list[Path]) -> dict[str, str]:
+    """{name: text} of every doc block in the Markdown files under the directories."""
+    blocks: dict[str, str] = {}
+    where: dict[str, Path] = {}
+    for directory in directories:
+        for path in sorted(directory.rglob("*.md")) if directory.is_dir() else []:
+            for match in _DOC_BLOCK.finditer(path.read_text(encoding="utf-8")):
+                name = match.group(1)
+                if name in blocks:
+                    raise DefinitionError(f"doc block {name!r} is in both {where[name]} and {path}")
+                blocks[name] = match.group(2).strip()
+                where[name] = path
+    return blocks
+
+
+def resolve(text: str, docs: Mapping[str, str]) -> str:
+    """The text with every {{ doc('name') }} replaced by the doc block's text."""
+
+    def block(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in docs:
+            raise DefinitionError(f"{{{{ doc('{name}') }}}}: no such doc block")
+        return docs[name]
+
+    return _DOC_CALL.sub(block, text or "").strip()
+
+
+def _meta(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return {**(entry.get("meta") or {}), **((entry.get("config") or {}).get("meta") or {})}
+
+
+def read_models(project: Path, directories: list[Path], docs: Mapping[str, str]) -> dict[str, ModelDefinition]:
+    models: dict[str, ModelDefinition] = {}
+    for directory in directories:
+        paths = sorted([*directory.rglob("*.yml"), *directory.rglob("*.yaml")]) if directory.is_dir() else []
+        for path in paths:
+            content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            for entry in (content.get("models") or []) if isinstance(content, dict) else []:
+                columns = {
+                    column["name"]: ColumnDefinition(column["name"], resolve(column.get("description", ""), docs),
+                                                     _meta(column))
+                    for column in entry.get("columns") or []
+                }
+                models[entry["name"]] = ModelDefinition(entry["name"], resolve(entry.get("description", ""), docs),
+                                                        path.relative_to(project), columns)
+    return models
+
+
+@functools.lru_cache(maxsize=4)
+def _load(project: Path) -> Definitions:
+    settings = project_settings(project)
+    docs = read_doc_blocks(docs_paths(project, settings))
+    model_directories = [project / name for name in _paths(project, settings, "model-paths")]
+    return Definitions(project=project, docs=docs, models=read_models(project, model_directories, docs))
+
+
+def load(project: Path | None = None) -> Definitions:
+    """The definitions of the dbt project (default: :func:`sales_kpis.project.project_dir`), read once."""
+    return _load(Path(project or project_dir()).resolve())
