@@ -6,7 +6,7 @@ agent's 2017 won revenue, won and closed deals and win rate read from
 ``kpi_rep_attainment`` (summed over the agent's 2017 quarters) must equal a
 direct count of ``sales_pipeline.csv`` with the csv module; managers
 (``kpi_team_attainment``, manager_direct) and regional offices (team) too.
-The table in docs/kpis/performance.md must show the same numbers.
+The table in docs/guides/public-datasets.md must show the same numbers.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 MAVEN = REPO.parent / "shared" / "datasets" / "maven_crm_sales_opportunities"
-DOCS = REPO / "docs" / "kpis" / "performance.md"
+DOCS = REPO / "docs" / "guides" / "public-datasets.md"
 YEAR = "2017"
 
 
@@ -116,7 +116,7 @@ def test_managers_and_offices_match_the_source_file(maven_warehouse):
 
 
 def test_the_readme_table_shows_these_figures(maven_warehouse):
-    """docs/kpis/performance.md's Maven table (README-ready) equals the marts, row by row."""
+    """docs/guides/public-datasets.md's Maven table equals the marts, row by row."""
     marts, team_of = agents_from_marts(maven_warehouse), teams()
     text = DOCS.read_text()
     table = text.split("<!-- maven-2017-agents:start -->")[1].split("<!-- maven-2017-agents:end -->")[0]

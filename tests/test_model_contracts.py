@@ -24,6 +24,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import describe_run, disabled_nodes, not_null_checks, not_null_tested, unique_keys
 
 from sales_kpis.dbt_runner import DbtOptions, _environment, dbt_args
@@ -168,9 +169,12 @@ def scratch_project(destination: Path) -> Path:
     destination.mkdir(parents=True)
     for name in ("dbt_project.yml", "profiles.yml"):
         shutil.copyfile(source / name, destination / name)
-    for folder in ("models", "macros", "seeds", "analyses"):
-        if (source / folder).is_dir():
-            shutil.copytree(source / folder, destination / folder)
+    # the folders dbt reads (models, macros, seeds, analyses, the doc blocks of docs-paths)
+    config = yaml.safe_load((source / "dbt_project.yml").read_text())
+    for key in ("model-paths", "macro-paths", "seed-paths", "analysis-paths", "docs-paths"):
+        for folder in config.get(key, []):
+            if (source / folder).is_dir():
+                shutil.copytree(source / folder, destination / folder)
     (destination / "tests").mkdir()
     for path in (source / "tests").glob("*.sql"):  # dbt singular tests only
         shutil.copyfile(path, destination / "tests" / path.name)
