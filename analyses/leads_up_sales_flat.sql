@@ -9,7 +9,7 @@
     its share of the leads, its own lead-to-SQL rate then and now and how much
     of the overall fall that accounts for, so the source behind a lead-quality
     verdict shows. Read the result with
-    docs/kpis/funnel.md ("Leads are up, sales are not").
+    docs/guides/sales-questions.md ("Leads are up, sales are not").
 
     dbt compile --select leads_up_sales_flat, then run the compiled SQL.
 -#}

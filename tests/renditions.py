@@ -23,7 +23,7 @@ it, so the adapter can derive it back) and exercises the connector's habits:
   attributes, as a ``users`` table of overrides), with HubSpot keys translated.
 
 Where the CRM cannot hold a canonical fact in a standard field, the rendition
-uses the field the adapter reads by default (documented in docs/kpis/adapters.md):
+uses the field the adapter reads by default (documented in docs/guides/crm-adapters.md):
 Salesforce custom fields (``SDR__c``, ``Lead__c``, ``MQL_Date__c``, ...), HubSpot
 custom properties (``property_lead_source``, ``property_sdr_owner_id``,
 ``property_lead_contact_id``) and ``hs_lead_status`` history for disqualification.

@@ -165,16 +165,6 @@ MART_YMLS = sorted((project_dir() / "models" / "marts").glob("*/kpi_*.yml"))
 #: Double columns that are not a ratio of two quantities a BI tool could re-aggregate: medians (order
 #: statistics), z statistics, and kpi_funnel_diagnosis's relative changes between two rates.
 NOT_RATIOS = re.compile(r"(^|_)median_|_z$|_change$")
-#: The rate columns whose meta the dashboard change publishes; they stand in for it until both changes
-#: are merged, and the test below fails once the meta is there, so that this set is deleted with it.
-META_FROM_THE_DASHBOARD_CHANGE = {
-    ("kpi_pipeline_cohorts", "stage1_conversion_rate"): ("reached_stage1", "cohort_leads"),
-    ("kpi_pipeline_cohorts", "stage2_conversion_rate"): ("reached_stage2", "cohort_leads"),
-    ("kpi_retention", "net_revenue_retention"): ("retained_arr", "base_arr"),
-    ("kpi_retention", "gross_revenue_retention"): ("gross_retained_arr", "base_arr"),
-    ("kpi_retention", "logo_retention"): ("retained_customers", "base_customers"),
-    ("kpi_org_attainment", "attainment"): ("actual_value", "target_value"),
-}
 
 
 def mart_columns() -> dict[str, dict[str, dict]]:
@@ -188,7 +178,7 @@ def rate_terms(marts: dict[str, dict[str, dict]]) -> dict[tuple[str, str], tuple
     published = {(mart, name): (column["meta"]["numerator"], column["meta"]["denominator"])
                  for mart, columns in marts.items() for name, column in columns.items()
                  if "numerator" in (column.get("meta") or {}) or "denominator" in (column.get("meta") or {})}
-    return {**META_FROM_THE_DASHBOARD_CHANGE, **published}
+    return published
 
 
 def test_every_rate_column_names_its_published_numerator_and_denominator():
@@ -197,9 +187,6 @@ def test_every_rate_column_names_its_published_numerator_and_denominator():
     problems = []
     for mart, columns in sorted(marts.items()):
         for name, column in columns.items():
-            meta = column.get("meta") or {}
-            if (mart, name) in META_FROM_THE_DASHBOARD_CHANGE and "numerator" in meta:
-                problems.append(f"{mart}.{name} publishes its meta now: delete it from META_FROM_THE_DASHBOARD_CHANGE")
             if str(column.get("data_type", "")).startswith("double") and not NOT_RATIOS.search(name) \
                     and (mart, name) not in terms:
                 problems.append(f"{mart}.{name}: a rate without meta numerator and denominator")

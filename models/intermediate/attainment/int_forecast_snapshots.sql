@@ -21,7 +21,7 @@
     Point in time: stages from the stage history entered by T, closes with a
     close date by T. The raw data keeps no history of expected close dates or
     amounts, so a deal's final close date and amount stand for what was
-    expected at T (see docs/kpis/revenue.md).
+    expected at T (docs/spec/kpi_definitions.md, kpi_forecast).
 -#}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
