@@ -65,6 +65,8 @@ class ColumnDefinition:
     name: str
     description: str
     meta: Mapping[str, Any] = field(default_factory=dict)
+    #: The declared type in the model yml (``decimal(18, 2)``, ``double precision``...), or None.
+    data_type: str | None = None
 
     @property
     def rate(self) -> Rate | None:
@@ -177,7 +179,7 @@ def read_models(project: Path, directories: list[Path], docs: Mapping[str, str])
             for entry in (content.get("models") or []) if isinstance(content, dict) else []:
                 columns = {
                     column["name"]: ColumnDefinition(column["name"], resolve(column.get("description", ""), docs),
-                                                     _meta(column))
+                                                     _meta(column), column.get("data_type"))
                     for column in entry.get("columns") or []
                 }
                 models[entry["name"]] = ModelDefinition(entry["name"], resolve(entry.get("description", ""), docs),

@@ -511,7 +511,7 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
     relation = warehouse.require("kpi_rep_attainment")
     data = warehouse.df(
         f"""
-        select user_id, period_start, period_end, attainment, is_at_quota, is_ramping, quota_amount, bookings_arr
+        select user_id, period_start, period_end, attainment, is_at_quota, is_ramping
         from {relation}
         where period_start <= ?
         """,
