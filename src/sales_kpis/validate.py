@@ -248,6 +248,9 @@ class _Validator:
         # (table, problem) -> [severity, examples, total]
         self.groups: dict[tuple[str, str], list] = {}
         self.pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # queued row checks per table
+        self.defaults: dict[str, str] = {}  # a table absent from raw_dir that a default stands in for
+        self.named_sources: dict[str, str] = {}  # the source messages about a table name (the stages funnel)
+        self.rates_state: str | None = None  # exchange_rates for the rate rules: usable, unusable or absent
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET enable_progress_bar = false")
         try:
@@ -553,8 +556,6 @@ class _Validator:
     def stand_in_defaults(self) -> None:
         """Without a stages file, the default funnel (the seed) is the stages table foreign keys point at;
         messages about stages name which funnel they were checked against."""
-        self.defaults: dict[str, str] = {}
-        self.named_sources: dict[str, str] = {}
         if "stages" in self.loaded:
             self.named_sources["stages"] = self.loaded["stages"].path.name
             self.notes.append(f"stage names are checked against {self.loaded['stages'].path.name}, which "
@@ -617,7 +618,7 @@ class _Validator:
             f"WHERE r.{_q(rule.ref_column)} = {column})", detail, _SEVERITY[rule.severity])
 
     def check_exchange_rate(self, rule: contract.Rule) -> None:
-        if not hasattr(self, "rates_state"):
+        if self.rates_state is None:
             # The first rate date of each currency; rates that are not positive do not count.
             self.rates_state = "usable"
             if self.has("exchange_rates", "currency", "rate_date", "rate_to_reporting"):
