@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('stages') }}
 with configured as (
     {% if raw_table_exists('stages') -%}
-        select * from {{ canonical_relation('stages') }}
+        select * from {{ canonical_relation('stages') }} as raw_stages
     {%- else -%}
         select
             *,
