@@ -89,17 +89,28 @@ def attached_tests(manifest: dict, model_id: str, enabled_only: bool = True) -> 
             and (node.get("attached_node") == model_id or model_id in node.get("depends_on", {}).get("nodes", []))]
 
 
+def _contract_structural_not_null(table: str) -> list[str]:
+    """The columns model_rules holds not null on a raw contract table's staging model (contract_table)."""
+    from sales_kpis import contract
+
+    return [rule.column for rule in contract.TABLES[table].rules
+            if rule.problem in ("null_key", "null_required") and rule.severity == contract.STRUCTURAL]
+
+
 def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -> list[list[str]]:
-    """Every key a test holds unique on a model: model_rules' unique_key (decision 0015)
-    and dbt's unique. severity None: any severity."""
+    """Every key a test holds unique on a model: model_rules' unique_key (decision 0015; on a
+    staging model of a raw contract table, by default the contract's primary key) and dbt's
+    unique. severity None: any severity."""
+    from sales_kpis import contract
+
     keys = []
     for test in attached_tests(manifest, model_id):
         if severity is not None and test["config"]["severity"].lower() != severity:
             continue
         metadata = test.get("test_metadata") or {}
         kwargs = metadata.get("kwargs", {})
-        if metadata.get("name") == "model_rules" and kwargs.get("unique_key"):
-            key = kwargs["unique_key"]
+        if metadata.get("name") == "model_rules" and (kwargs.get("unique_key") or kwargs.get("contract_table")):
+            key = kwargs.get("unique_key") or contract.TABLES[kwargs["contract_table"]].primary_key
             keys.append([key] if isinstance(key, str) else list(key))
         elif metadata.get("name") == "unique" and test.get("column_name"):
             keys.append([test["column_name"]])
@@ -108,7 +119,8 @@ def unique_keys(manifest: dict, model_id: str, severity: str | None = "error") -
 
 def not_null_checks(nodes: Iterable[dict]) -> Iterator[tuple[dict, str]]:
     """(test node, column) for every column a test among nodes checks for nulls:
-    dbt's not_null, and the not_null columns of model_rules (decision 0015)."""
+    dbt's not_null, and the not_null columns of model_rules (decision 0015), with the
+    contract's required columns on a raw contract table's staging model."""
     for node in nodes:
         metadata = node.get("test_metadata") or {}
         if node.get("resource_type") != "test":
@@ -116,7 +128,9 @@ def not_null_checks(nodes: Iterable[dict]) -> Iterator[tuple[dict, str]]:
         if metadata.get("name") == "not_null" and node.get("column_name"):
             yield node, node["column_name"]
         elif metadata.get("name") == "model_rules":
-            for column in metadata.get("kwargs", {}).get("not_null") or []:
+            kwargs = metadata.get("kwargs", {})
+            contract_columns = _contract_structural_not_null(kwargs["contract_table"]) if kwargs.get("contract_table") else []
+            for column in contract_columns + [c for c in kwargs.get("not_null") or [] if c not in contract_columns]:
                 yield node, column
 
 

@@ -13,7 +13,7 @@ from sales_kpis.contract import DEFAULT_STAGES, TABLES
 from sales_kpis.generate import GENERATED_TABLES, generate
 
 END = "2026-10-31"
-WRITTEN = [name for name in TABLES if name != "stages"]
+WRITTEN = [name for name in TABLES if name not in ("stages", "opportunity_history")]
 
 
 def _open(directory: Path, fmt: str = "parquet") -> duckdb.DuckDBPyConnection:
@@ -89,6 +89,8 @@ def test_primary_keys_unique_and_not_null(con):
 def test_foreign_keys_resolve(con):
     for name in WRITTEN:
         for fk in TABLES[name].foreign_keys:
+            if fk.ref_table not in WRITTEN:
+                continue  # stage names are the seed's: test_stages_and_history
             orphans = _count(con, f"""
                 select count(*) from {name} x where x.{fk.column} is not null and not exists
                 (select 1 from {fk.ref_table} y where y.{fk.ref_column} = x.{fk.column})""")

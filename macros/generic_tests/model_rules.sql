@@ -6,6 +6,12 @@
     50 ms of dbt's own Python and its query a few milliseconds, so one node
     per rule made most of the build's test time.
 
+    On the staging model of a raw contract table (contract_table), the
+    contract's structural rules join them (contract_checks): its primary key,
+    its required columns, and the catalogue's structural rules, including
+    those that look up another table (a stage in the stages config, a rate for
+    a currency), which read the relations given in `lookups`.
+
     Returns one row per broken rule: the rule, what it checks (the column, the
     expression), how many rows (for unique_key: duplicated keys) break it, the
     model's row count, and the smallest key among the failing rows (for
@@ -22,19 +28,24 @@
     Arguments (all optional, at least one rule):
       unique_key:        column or [columns]    no two rows share it; also names
                                                 failing rows in the other rules
+                                                (default: the contract's key)
       not_null:          [column, ...]
       accepted_values:   {column: [value, ...]} (strings are quoted)
       in_unit_interval:  [column, ...]          (0 <= value <= 1, or null)
       not_greater_than:  {column: other_column or [other_columns]}
       expressions:       [sql boolean expression, ...]
+      contract_table:    the raw contract table the model stages
+      lookups:           {contract table: relation} the contract's rules look up
 -#}
-{% test model_rules(model, unique_key=none, not_null=none, accepted_values=none, in_unit_interval=none, not_greater_than=none, expressions=none) %}
+{% test model_rules(model, unique_key=none, not_null=none, accepted_values=none, in_unit_interval=none, not_greater_than=none, expressions=none, contract_table=none, lookups=none) %}
     {#- dbt renders every test once while parsing (execute is false); the rules need not be built then. -#}
     {%- if not execute -%}
         select 1 as rule
     {%- else -%}
+    {%- set contract = contract_checks(contract_table, lookups or {}) if contract_table else
+        {"unique_key": [], "not_null": [], "checks": [], "table_checks": [], "lookups": []} -%}
     {%- set checks = [] -%}
-    {%- for column in (not_null or []) -%}
+    {%- for column in contract.not_null + ((not_null or []) | reject("in", contract.not_null) | list) -%}
         {%- do checks.append({"rule": "not_null", "subject": column, "fails": column ~ " is null"}) -%}
     {%- endfor -%}
     {%- for column, values in (accepted_values or {}).items() -%}
@@ -55,8 +66,9 @@
     {%- for expression in (expressions or []) -%}
         {%- do checks.append({"rule": "expression", "subject": expression, "fails": "not (" ~ expression ~ ")"}) -%}
     {%- endfor -%}
-    {%- set key_columns = ([unique_key] if unique_key is string else unique_key) or [] -%}
-    {%- if not checks and not key_columns -%}
+    {%- do checks.extend(contract.checks) -%}
+    {%- set key_columns = ([unique_key] if unique_key is string else unique_key) or contract.unique_key -%}
+    {%- if not checks and not key_columns and not contract.lookups and not contract.table_checks -%}
         {{ exceptions.raise_compiler_error("model_rules on " ~ model ~ ": no rule given") }}
     {%- endif -%}
     {%- set parts = [] -%}
@@ -65,6 +77,7 @@
         {%- if not loop.last -%}{%- do parts.append("'|'") -%}{%- endif -%}
     {%- endfor -%}
     {%- set key_text = dbt.concat(parts) if parts | length > 1 else (parts[0] if parts else none) -%}
+    {%- set example = key_text if key_text else "cast(null as " ~ dbt.type_string() ~ ")" -%}
     with rule_counts as (
         select
             {%- for check in checks %}
@@ -95,36 +108,50 @@
         from duplicated_keys
     ),
     {%- endif %}
+    {%- for lookup in contract.lookups %}
+
+    lookup_failures_{{ loop.index }} as (
+        select
+            count(*) as failing_rows,
+            min({{ example }}) as example_key
+        from {{ model }}
+        left join {{ lookup.relation }} as lookup
+            on {{ lookup.on }}
+        where {{ lookup.fails }}
+    ),
+    {%- endfor %}
 
     broken_rules as (
-        {%- for check in checks %}
-        select
-            '{{ check.rule }}' as rule,
-            '{{ dbt.escape_single_quotes(check.subject) }}' as checks,
-            failing_{{ loop.index }} as failing_rows,
-            checked_rows,
-            {%- if key_text %}
-            example_{{ loop.index }} as example_key
-            {%- else %}
-            cast(null as {{ dbt.type_string() }}) as example_key
-            {%- endif %}
-        from rule_counts
-        where failing_{{ loop.index }} > 0
-        {%- if not loop.last or key_columns %}
-        union all
-        {%- endif %}
+        {%- set branches = [] -%}
+        {%- for check in checks -%}
+            {%- do branches.append(
+                "select\n            '" ~ check.rule ~ "' as rule,\n            '" ~ dbt.escape_single_quotes(check.subject) ~ "' as checks,"
+                ~ "\n            failing_" ~ loop.index ~ " as failing_rows,\n            checked_rows,\n            "
+                ~ ("example_" ~ loop.index if key_text else "cast(null as " ~ dbt.type_string() ~ ")") ~ " as example_key"
+                ~ "\n        from rule_counts\n        where failing_" ~ loop.index ~ " > 0") -%}
+        {%- endfor -%}
+        {%- if key_columns -%}
+            {%- do branches.append(
+                "select\n            'unique_key' as rule,\n            '" ~ key_columns | join(", ") ~ "' as checks,"
+                ~ "\n            key_counts.duplicated_keys as failing_rows,\n            rule_counts.checked_rows,"
+                ~ "\n            key_counts.example_key\n        from key_counts\n        cross join rule_counts"
+                ~ "\n        where key_counts.duplicated_keys > 0") -%}
+        {%- endif -%}
+        {%- for lookup in contract.lookups -%}
+            {%- do branches.append(
+                "select\n            '" ~ lookup.rule ~ "' as rule,\n            '" ~ dbt.escape_single_quotes(lookup.subject) ~ "' as checks,"
+                ~ "\n            lookup_failures_" ~ loop.index ~ ".failing_rows,\n            rule_counts.checked_rows,"
+                ~ "\n            lookup_failures_" ~ loop.index ~ ".example_key\n        from lookup_failures_" ~ loop.index
+                ~ "\n        cross join rule_counts\n        where lookup_failures_" ~ loop.index ~ ".failing_rows > 0") -%}
+        {%- endfor -%}
+        {#- a rule over the whole table (its aggregates): one failing "row" -#}
+        {%- for check in contract.table_checks -%}
+            {%- do branches.append(
+                "select\n            '" ~ check.rule ~ "' as rule,\n            '" ~ dbt.escape_single_quotes(check.subject) ~ "' as checks,"
+                ~ "\n            1 as failing_rows,\n            count(*) as checked_rows,\n            cast(null as " ~ dbt.type_string() ~ ") as example_key"
+                ~ "\n        from " ~ model ~ "\n        having " ~ check.fails) -%}
         {%- endfor %}
-        {%- if key_columns %}
-        select
-            'unique_key' as rule,
-            '{{ key_columns | join(", ") }}' as checks,
-            key_counts.duplicated_keys as failing_rows,
-            rule_counts.checked_rows,
-            key_counts.example_key
-        from key_counts
-        cross join rule_counts
-        where key_counts.duplicated_keys > 0
-        {%- endif %}
+        {{ branches | join("\n        union all\n        ") }}
     )
 
     select * from broken_rules

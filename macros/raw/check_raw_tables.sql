@@ -1,7 +1,7 @@
 {#-
     Structural checks of the raw input that must stop the build before any
     model runs: a required table is missing, or a table lacks a contract
-    column. Raises one error listing every problem found. With a source
+    column (one the contract marks optional may be absent). Raises one error listing every problem found. With a source
     adapter (var crm_source / crm_unions), the contract tables the adapter
     provides are not required (only the ones it also reads, e.g. a users
     file of HR attributes, are checked when present) and the adapter's own
@@ -24,8 +24,8 @@
         {%- else -%}
             {%- set present = adapter.get_columns_in_relation(relation) | map(attribute="name") | map("lower") | list -%}
             {%- set missing = [] -%}
-            {%- for column in spec.columns if column[0] not in present -%}
-                {%- do missing.append(column[0]) -%}
+            {%- for column in spec.columns if column.name not in present and not column.optional -%}
+                {%- do missing.append(column.name) -%}
             {%- endfor -%}
             {%- if missing -%}
                 {%- do problems.append("raw table '" ~ table ~ "' lacks column(s) " ~ missing | join(", ")) -%}

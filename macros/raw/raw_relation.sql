@@ -18,7 +18,9 @@
     {%- elif providers | length == 1 -%}
         {{- return(ref("stg_" ~ providers[0] ~ "__" ~ table)) -}}
     {%- endif -%}
-    {%- set columns = raw_contract()[table].columns | map(attribute=0) | join(", ") ~ ", source_relation" -%}
+    {#- at parse time (no contract yet) only the refs matter -#}
+    {%- set columns = (raw_contract()[table].columns | map(attribute="name") | join(", ") ~ ", source_relation")
+        if execute else "*" -%}
     {%- set selects = [] -%}
     {%- for source_name in providers -%}
         {%- do selects.append("select " ~ columns ~ " from " ~ ref("stg_" ~ source_name ~ "__" ~ table)) -%}

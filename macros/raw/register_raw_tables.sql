@@ -22,11 +22,20 @@
     DuckDB: one view per file found in the raw-data directory, `<table>.parquet`
     or `<table>.csv` (CSV read as text so nothing is lost before staging casts
     it). Views of tables whose file is gone are dropped, so a stale binding
-    never outlives its file.
+    never outlives its file. A file a source adapter in use reads from the
+    same directory is the CRM's table, not a contract table of the same name
+    (Salesforce's opportunity_history is its stage history, not the
+    contract's close-date history): it is not bound.
 -#}
 {% macro duckdb__register_raw_tables() %}
     {%- set directory = raw_dir() -%}
     {%- set schema = raw_schema() -%}
+    {%- set claimed = [] -%}
+    {%- for connection in crm_connections() if (connection.raw_dir or directory).rstrip("/") == directory -%}
+        {%- for source_table in adapter_tables(connection.source) -%}
+            {%- do claimed.append(adapter_normalise(adapter_identifier(connection.source, source_table))) -%}
+        {%- endfor -%}
+    {%- endfor -%}
     {%- do run_query("create schema if not exists " ~ adapter.quote(schema)) -%}
     {%- for table in raw_contract() -%}
         {%- set parquet_path = directory ~ "/" ~ table ~ ".parquet" -%}
@@ -35,7 +44,9 @@
             "select file from glob('" ~ parquet_path ~ "') union all select file from glob('" ~ csv_path ~ "')"
         ).columns[0].values() -%}
         {%- set view = adapter.quote(schema) ~ "." ~ adapter.quote(table) -%}
-        {%- if found | length > 1 -%}
+        {%- if adapter_normalise(table) in claimed -%}
+            {%- do run_query("drop view if exists " ~ view) -%}
+        {%- elif found | length > 1 -%}
             {{- exceptions.raise_compiler_error(
                 "raw table '" ~ table ~ "': both " ~ parquet_path ~ " and " ~ csv_path
                 ~ " exist; keep one of them") -}}

@@ -89,13 +89,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from sales_kpis.contract import DEFAULT_STAGES, TABLES
+from sales_kpis.contract import DEFAULT_STAGES, TABLES, arrow_type
 from sales_kpis.dates import add_months, month_index, month_start_of_index
 
 __all__ = ["GENERATED_TABLES", "generate"]
 
-#: Tables written by :func:`generate`, in contract order (``stages`` is a seed).
-GENERATED_TABLES = [name for name in TABLES if name != "stages"]
+#: Tables written by :func:`generate`, in contract order (``stages`` is a seed; the optional
+#: ``opportunity_history`` is not generated).
+GENERATED_TABLES = [name for name in TABLES if name not in ("stages", "opportunity_history")]
 
 SEC = 1_000_000
 HOUR = 3_600 * SEC
@@ -180,12 +181,6 @@ _LAST = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "
          "Young", "Allen", "Mueller", "Schmidt", "Dubois", "Rossi", "Novak", "Kowalski", "Jensen", "Nakamura",
          "Tanaka", "Patel", "Singh", "Kim", "Wang", "Silva", "Costa", "Okafor", "Haddad", "Berg", "Lund",
          "Fischer"]
-
-_PA_TYPES = {
-    "text": pa.string(), "timestamp": pa.timestamp("us"), "date": pa.date32(),
-    "decimal": pa.float64(), "integer": pa.int32(), "boolean": pa.bool_(),
-}
-
 
 # =============================================================================
 # small helpers
@@ -304,7 +299,7 @@ class _TableWriter:
         spec = TABLES[name]
         self.name = name
         self.columns = spec.column_names
-        self.schema = pa.schema([pa.field(c.name, _PA_TYPES[c.type]) for c in spec.columns])
+        self.schema = pa.schema([pa.field(c.name, arrow_type(c.type)) for c in spec.columns])
         self.path = out_dir / f"{name}.{fmt}"
         self.rows = 0
         if fmt == "parquet":

@@ -7,7 +7,11 @@ million rows take seconds. It never raises on bad data: every problem is reporte
 and column (``Problem``), and ``ValidationReport.ok`` is False as soon as one
 problem is an error, so a pipeline can gate on it.
 
-What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
+The rules are the contract's catalogue (``contract.TABLES[...].rules``, written
+once in the dbt project's ``crm`` source, which the build's tests and
+``dq_record_issues`` apply too): every structural and record-level rule is an
+error here, a ``warning`` rule a warning. Besides them, validate checks the
+files themselves:
 
 1. files: a required table is missing; a table exists both as ``.parquet`` and
    ``.csv`` (ambiguous); a file cannot be read; a contract column is missing
@@ -17,30 +21,16 @@ What is checked (see ``PROBLEMS`` for the vocabulary of ``Problem.problem``):
    primary-key columns (reported by row number, since there is no key);
 3. values: dates, timestamps, decimals, integers and booleans that do not parse
    (CSV is read as text, so nothing is lost before it is checked; a blank value
-   is null), and null values in required columns. A decimal must fit the
-   build's money type ``AMOUNT_SQL_TYPE``; an integer must be integral ("3.0"
-   is, "3.5" is not); a timestamp with a UTC offset is converted to UTC;
-4. vocabularies: stage names not in the stages config (the user's ``stages``
-   file when present, else ``contract.DEFAULT_STAGES``; exact match), user
-   roles not in ``USER_ROLES`` and opportunity types not in
-   ``OPPORTUNITY_TYPES`` (both trimmed and case-insensitive, as staging reads
-   them); a user's stages file must also be coherent (a won stage exists, won
-   implies closed, probabilities within 0..1);
-5. orphaned foreign keys (every ``contract.ForeignKey``; null is fine; a
-   foreign key into an optional table that is absent is skipped with a note),
-   including history rows for unknown opportunities (``unknown_opportunity``);
-6. negative amounts (opportunity and history amounts, subscription ARR, quota
-   amounts, OTE), and exchange rates that are not positive;
-7. close dates before creation, subscriptions ending before they start, quota
-   and target periods ending before they start;
-8. opportunities and subscriptions in a currency other than the reporting
-   currency (upper-cased; null = reporting currency) with no exchange rate on
-   or before the date their amount belongs to (an opportunity's close date; a
-   subscription's first month end, which is the earliest month it needs a rate
-   for, so later months are covered too).
+   is null). A decimal must fit the build's money type; an integer must be
+   integral ("3.0" is, "3.5" is not); a timestamp with a UTC offset is
+   converted to UTC.
 
-Warnings (harmless oddities; ``ok`` stays True): lead funnel timestamps out of
-order, a lead both disqualified and converted.
+Rules of the same problem on one table are one check (a row breaking two of
+them is listed once, with both messages). A foreign key into an optional table
+that is absent is skipped with a note; stage names are checked against the
+user's ``stages`` file when present, else the default funnel (the seed). An
+amount in a currency other than the reporting currency (upper-cased; null =
+reporting currency) needs a rate on or before its date.
 
 Rows flagged ``is_deleted`` are ignored, as the build ignores them, except by
 the checks on the file itself (null keys, values that do not parse, required
@@ -54,6 +44,7 @@ full count.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,8 +55,9 @@ from sales_kpis import contract, warehouse
 
 ERROR = "error"
 WARNING = "warning"
+_SEVERITY = {contract.STRUCTURAL: ERROR, contract.RECORD: ERROR, contract.WARNING: WARNING}
 
-# Vocabulary of Problem.problem, with a one-line description.
+#: Vocabulary of Problem.problem, with a one-line description: validate's own, then the catalogue's.
 PROBLEMS: dict[str, str] = {
     "missing_table": "a required table has no file in the raw directory",
     "ambiguous_file": "a table exists both as .parquet and .csv",
@@ -75,58 +67,7 @@ PROBLEMS: dict[str, str] = {
     "duplicate_key": "the same primary key appears on more than one row",
     "null_key": "a primary-key column is null (the row is reported by number)",
     "unparseable_value": "a date/timestamp/decimal/integer/boolean value does not parse",
-    "null_required": "a required (non-nullable) column is null",
-    "unknown_stage": "a stage name is not in the stages config",
-    "unknown_role": "a user role is not one of contract.USER_ROLES",
-    "unknown_opportunity_type": "an opportunity type is not one of contract.OPPORTUNITY_TYPES",
-    "invalid_stages_config": "the user's stages file is incoherent",
-    "orphaned_foreign_key": "a foreign key points at no row of the referenced table",
-    "unknown_opportunity": "a stage-history row for an opportunity that does not exist",
-    "negative_amount": "an amount is negative (an exchange rate is zero or negative)",
-    "close_before_creation": "an opportunity closes before it was created",
-    "end_before_start": "a subscription or quota/target period ends before it starts",
-    "missing_exchange_rate": "an amount in a foreign currency has no rate on or before its date",
-    "lead_timestamps_out_of_order": "lead funnel timestamps are out of order (warning)",
-    "lead_disqualified_and_converted": "a lead is both disqualified and converted (warning)",
-}
-
-# (table, column, strictly_positive)
-AMOUNT_COLUMNS: tuple[tuple[str, str, bool], ...] = (
-    ("opportunities", "amount", False),
-    ("opportunity_stage_history", "amount", False),
-    ("subscriptions", "arr", False),
-    ("quotas", "quota_amount", False),
-    ("users", "annual_ote", False),
-    ("exchange_rates", "rate_to_reporting", True),
-)
-
-# (table, start column, end column)
-PERIOD_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("subscriptions", "starts_on", "ends_on"),
-    ("quotas", "period_start", "period_end"),
-    ("targets", "period_start", "period_end"),
-)
-
-# Funnel order of lead timestamps: (earlier, later).
-LEAD_ORDER: tuple[tuple[str, str], ...] = (
-    ("created_at", "mql_at"),
-    ("created_at", "sql_at"),
-    ("created_at", "converted_at"),
-    ("created_at", "disqualified_at"),
-    ("mql_at", "sql_at"),
-    ("sql_at", "converted_at"),
-)
-
-# Money and rates, as the dbt project types them (macros/utils/type_amount.sql).
-AMOUNT_SQL_TYPE = "DECIMAL(28, 6)"
-
-_SQL_TYPES = {
-    "text": "VARCHAR",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "decimal": AMOUNT_SQL_TYPE,
-    "integer": "INTEGER",
-    "boolean": "BOOLEAN",
+    **contract.PROBLEMS,
 }
 
 # Which physical kinds (see _kind) can hold each logical type.
@@ -139,10 +80,11 @@ _COMPATIBLE = {
     "boolean": {"text", "bool", "int"},
 }
 
+_AMOUNT_TYPE = contract.LOGICAL_TYPES["decimal"].duckdb
 _NOUN = {
     "date": "a valid date",
     "timestamp": "a valid timestamp",
-    "decimal": f"a valid number (fitting {AMOUNT_SQL_TYPE.lower()})",
+    "decimal": f"a valid number (fitting {_AMOUNT_TYPE.lower()})",
     "integer": "a valid integer",
     "boolean": "a valid boolean",
 }
@@ -268,8 +210,8 @@ def _typed_expr(logical: str, kind: str, src: str, text: str) -> str:
             return f"(CASE WHEN {maybe_offset} THEN {tz} ELSE coalesce(TRY_CAST({text} AS TIMESTAMP), {tz}) END)"
         return f"CAST({src} AS TIMESTAMP)"
     if logical == "decimal":
-        # The build's money type (macros/utils/type_amount.sql): a value it cannot hold is unparseable.
-        return f"TRY_CAST({text if kind == 'text' else src} AS {AMOUNT_SQL_TYPE})"
+        # The build's money type (contract.LOGICAL_TYPES): a value it cannot hold is unparseable.
+        return f"TRY_CAST({text if kind == 'text' else src} AS {_AMOUNT_TYPE})"
     if logical == "integer":
         if kind == "int":
             return f"TRY_CAST({src} AS INTEGER)"
@@ -306,6 +248,9 @@ class _Validator:
         # (table, problem) -> [severity, examples, total]
         self.groups: dict[tuple[str, str], list] = {}
         self.pending: dict[str, list[tuple[str, str, str]]] = defaultdict(list)  # queued row checks per table
+        self.defaults: dict[str, str] = {}  # a table absent from raw_dir that a default stands in for
+        self.named_sources: dict[str, str] = {}  # the source messages about a table name (the stages funnel)
+        self.rates_state: str | None = None  # exchange_rates for the rate rules: usable, unusable or absent
         self.con = warehouse.in_memory()
         self.con.execute("SET enable_progress_bar = false")
         try:
@@ -419,20 +364,6 @@ class _Validator:
 
     # ----------------------------------------------------------------- steps
 
-    def run(self) -> ValidationReport:
-        self.discover_and_load()
-        self.check_keys()
-        self.check_values()
-        self.setup_stages()
-        self.check_vocabularies()
-        self.check_foreign_keys()
-        self.check_amounts()
-        self.check_dates()
-        self.check_currencies()
-        self.check_leads()
-        self.flush()
-        return self.report()
-
     def discover_and_load(self) -> None:
         found: dict[str, dict[str, Path]] = defaultdict(dict)
         if not self.raw_dir.is_dir():
@@ -506,11 +437,12 @@ class _Validator:
         present: set[str] = set()
         for column in spec.columns:
             c = column.name
-            sql_type = _SQL_TYPES[column.type]
+            sql_type = contract.LOGICAL_TYPES[column.type].duckdb
             if c not in types:
                 near = [t for t in types if t.strip().lower() == c.lower()]
                 hint = f" (found {near[0]!r}; column names are case-sensitive)" if near else ""
-                self.add(name, "missing_column", c, None, f"{name}.{c} ({column.type}) is missing{hint}")
+                if not column.optional:
+                    self.add(name, "missing_column", c, None, f"{name}.{c} ({column.type}) is missing{hint}")
                 if column.type != "text":
                     select.append(f"CAST(NULL AS VARCHAR) AS {_q(c + '__raw')}")
                 select.append(f"CAST(NULL AS {sql_type}) AS {_q(c)}")
@@ -601,173 +533,142 @@ class _Validator:
 
     def check_values(self) -> None:
         for name, loaded in self.loaded.items():
-            spec = contract.TABLES[name]
-            for column in spec.columns:
+            for column in contract.TABLES[name].columns:
                 c = column.name
-                if c not in loaded.columns:
-                    continue
-                if column.type != "text":
+                if column.type != "text" and c in loaded.columns:
                     raw = self.text(name, c)
                     self.query_rows(
                         name, "unparseable_value", c, f"{raw} IS NOT NULL AND t.{_q(c)} IS NULL",
                         f"'''' || left({raw}, 60) || ''' is not {_NOUN[column.type]}'", deleted_too=True)
-                if not column.nullable and c not in spec.primary_key:
-                    self.query_rows(name, "null_required", c, f"{self.text(name, c)} IS NULL",
-                                    f"'required column {c} is null'", deleted_too=True)
 
-    def setup_stages(self) -> None:
-        if "stages" in self.loaded:
-            if self.has("stages", "stage_name"):
-                self.stage_source = self.loaded["stages"].path.name
-                self.con.execute("CREATE TABLE _stages AS SELECT DISTINCT stage_name FROM t_stages "
-                                 "WHERE stage_name IS NOT NULL")
-                self.notes.append(f"stage names are checked against {self.stage_source}, which replaces "
-                                  f"the default funnel")
-            else:
-                self.stage_source = None
-            self.check_stages_config()
-        elif "stages" in self.unusable:
-            self.stage_source = None  # the user's file is unusable: don't guess
-        else:
-            self.stage_source = "the default funnel"
-            self.con.execute("CREATE TABLE _stages (stage_name VARCHAR)")
-            self.con.executemany("INSERT INTO _stages VALUES (?)", [[s[0]] for s in contract.DEFAULT_STAGES])
+    # ----------------------------------------------------------------- the catalogue
 
-    def check_stages_config(self) -> None:
-        if self.has("stages", "is_won"):
-            won = self.con.execute("SELECT count(*) FROM t_stages WHERE is_won").fetchone()[0]
-            if won == 0 and self.loaded["stages"].rows > 0:
-                self.add("stages", "invalid_stages_config", "is_won", None,
-                         "no stage has is_won = true: won deals could never be counted")
-        if self.has("stages", "is_won", "is_closed"):
-            self.query_rows("stages", "invalid_stages_config", "is_closed", "t.is_won AND NOT t.is_closed",
-                            "'a won stage must be closed (is_won = true, is_closed = false)'")
-        if self.has("stages", "forecast_probability"):
-            self.query_rows("stages", "invalid_stages_config", "forecast_probability",
-                            "t.forecast_probability < 0 OR t.forecast_probability > 1",
-                            "'forecast_probability ' || t.forecast_probability || ' is outside 0..1'")
-
-    def check_vocabularies(self) -> None:
-        if self.stage_source is None:
-            self.notes.append("stage names not checked: the stages file is unusable")
-        else:
-            for table in ("opportunities", "opportunity_stage_history"):
-                if self.has(table, "stage_name"):
-                    self.query_rows(
-                        table, "unknown_stage", "stage_name",
-                        "t.stage_name IS NOT NULL AND NOT EXISTS "
-                        "(SELECT 1 FROM _stages s WHERE s.stage_name = t.stage_name)",
-                        f"'stage ''' || t.stage_name || ''' is not in the stages config ({self.stage_source})'")
-        if self.has("users", "role"):
-            roles = ", ".join(_lit(r) for r in contract.USER_ROLES)
-            self.query_rows("users", "unknown_role", "role",
-                            f"t.role IS NOT NULL AND lower(trim(t.role)) NOT IN ({roles})",
-                            f"'role ''' || t.role || ''' is not one of {', '.join(contract.USER_ROLES)}'")
-        if self.has("opportunities", "opportunity_type"):
-            types = ", ".join(_lit(r) for r in contract.OPPORTUNITY_TYPES)
-            self.query_rows(
-                "opportunities", "unknown_opportunity_type", "opportunity_type",
-                f"t.opportunity_type IS NOT NULL AND lower(trim(t.opportunity_type)) NOT IN ({types})",
-                f"'opportunity_type ''' || t.opportunity_type || ''' is not one of "
-                f"{', '.join(contract.OPPORTUNITY_TYPES)}'")
-
-    def check_foreign_keys(self) -> None:
+    def run(self) -> ValidationReport:
+        self.discover_and_load()
+        self.check_keys()
+        self.check_values()
+        self.stand_in_defaults()
         for name in self.loaded:
-            for fk in contract.TABLES[name].foreign_keys:
-                if not self.has(name, fk.column):
-                    continue
-                ref = fk.ref_table
-                if ref not in self.loaded:
-                    if ref in self.unusable or contract.TABLES[ref].required:
-                        self.notes.append(f"{name}.{fk.column} not checked: {ref} is unusable")
-                    else:
-                        self.notes.append(f"{name}.{fk.column} not checked: optional table {ref} is absent")
-                    continue
-                if not self.has(ref, fk.ref_column):
-                    self.notes.append(f"{name}.{fk.column} not checked: {ref}.{fk.ref_column} is unusable")
-                    continue
-                problem = ("unknown_opportunity" if (name, fk.column) == ("opportunity_stage_history",
-                                                                         "opportunity_id")
-                           else "orphaned_foreign_key")
-                col = _q(fk.column)
-                self.query_rows(
-                    name, problem, fk.column,
-                    f"t.{col} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_q('t_' + ref)} AS r "
-                    f"WHERE r.{_q(fk.ref_column)} = t.{col})",
-                    f"'{fk.column} ''' || t.{col} || ''' not found in {ref}.{fk.ref_column}'")
+            self.check_rules(name)
+        self.flush()
+        return self.report()
 
-    def check_amounts(self) -> None:
-        for table, column, strictly_positive in AMOUNT_COLUMNS:
-            if not self.has(table, column):
-                continue
-            c = f"t.{_q(column)}"
-            if strictly_positive:
-                self.query_rows(table, "negative_amount", column, f"{c} <= 0",
-                                f"'{column} must be positive, got ' || {self.text(table, column)}")
+    def stand_in_defaults(self) -> None:
+        """Without a stages file, the default funnel (the seed) is the stages table foreign keys point at;
+        messages about stages name which funnel they were checked against."""
+        if "stages" in self.loaded:
+            self.named_sources["stages"] = self.loaded["stages"].path.name
+            self.notes.append(f"stage names are checked against {self.loaded['stages'].path.name}, which "
+                              f"replaces the default funnel")
+        elif "stages" not in self.unusable:
+            self.defaults["stages"] = self.named_sources["stages"] = "the default funnel"
+            self.con.execute("CREATE TABLE t_stages (stage_name VARCHAR)")
+            self.con.executemany("INSERT INTO t_stages VALUES (?)", [[s[0]] for s in contract.DEFAULT_STAGES])
+
+    def check_rules(self, name: str) -> None:
+        spec = contract.TABLES[name]
+        by_problem: dict[tuple[str, str], list[contract.Rule]] = defaultdict(list)
+        for rule in spec.rules:
+            if rule.problem == "null_key":
+                continue  # check_keys reports it, by row number
+            if not self.has(name, *self.columns_of(rule)):
+                continue  # a missing or unusable column is reported already
+            if rule.kind == "row":
+                by_problem[(rule.problem, rule.severity)].append(rule)
+            elif rule.kind == "table":
+                if self.con.execute(f"SELECT {rule.fails} FROM {_q('t_' + name)} AS t "
+                                    f"WHERE {self.live(name)}").fetchone()[0]:
+                    self.add(name, rule.problem, rule.column, None, rule.message, _SEVERITY[rule.severity])
+            elif rule.kind == "foreign_key":
+                self.check_foreign_key(rule)
             else:
-                self.query_rows(table, "negative_amount", column, f"{c} < 0",
-                                f"'{column} is negative: ' || {self.text(table, column)}")
+                self.check_exchange_rate(rule)
+        for (problem, severity), rules in by_problem.items():
+            # Rules of one problem are one check: a row breaking several is listed once, with every message.
+            fails = [self.fails_sql(rule) for rule in rules]
+            if len(rules) == 1:
+                detail, column_sql = self.message_sql(name, rules[0].message), None
+            else:
+                detail = "concat_ws('; ', " + ", ".join(
+                    f"CASE WHEN {test} THEN {self.message_sql(name, rule.message)} END"
+                    for test, rule in zip(fails, rules)) + ")"
+                column_sql = "CASE " + " ".join(
+                    f"WHEN {test} THEN {_lit(rule.column)}" for test, rule in zip(fails, rules)) + " END"
+            self.query_rows(name, problem, rules[0].column, " OR ".join(fails), detail, _SEVERITY[severity],
+                            column_sql=column_sql, deleted_too=problem == "null_required")
 
-    def check_dates(self) -> None:
-        if self.has("opportunities", "close_date", "created_at"):
-            self.query_rows(
-                "opportunities", "close_before_creation", "close_date",
-                "t.close_date < CAST(t.created_at AS DATE)",
-                "'close_date ' || t.close_date || ' is before created_at ' || t.created_at")
-        for table, start, end in PERIOD_COLUMNS:
-            if self.has(table, start, end):
-                self.query_rows(
-                    table, "end_before_start", end, f"t.{_q(end)} < t.{_q(start)}",
-                    f"'{end} ' || t.{_q(end)} || ' is before {start} ' || t.{_q(start)}")
+    def check_foreign_key(self, rule: contract.Rule) -> None:
+        name, ref = rule.table, rule.ref_table
+        if ref not in self.loaded and ref not in self.defaults:
+            if ref in self.unusable or contract.TABLES[ref].required:
+                self.notes.append(f"{name}.{rule.column} not checked: {ref} is unusable")
+            else:
+                self.notes.append(f"{name}.{rule.column} not checked: optional table {ref} is absent")
+            return
+        if ref in self.loaded and not self.has(ref, rule.ref_column):
+            self.notes.append(f"{name}.{rule.column} not checked: {ref}.{rule.ref_column} is unusable")
+            return
+        detail = self.message_sql(name, rule.message)
+        if ref in self.named_sources:
+            detail += f" || {_lit(' (' + self.named_sources[ref] + ')')}"
+        column = f"t.{_q(rule.column)}"
+        self.query_rows(
+            name, rule.problem, rule.column,
+            f"{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {_q('t_' + ref)} AS r "
+            f"WHERE r.{_q(rule.ref_column)} = {column})", detail, _SEVERITY[rule.severity])
 
-    def check_currencies(self) -> None:
-        rates_usable = self.has("exchange_rates", "currency", "rate_date", "rate_to_reporting")
-        if rates_usable:
-            self.con.execute("""
-                CREATE TABLE _rates AS
-                SELECT upper(trim(currency)) AS currency, min(rate_date) AS first_date
-                FROM t_exchange_rates
-                WHERE currency IS NOT NULL AND rate_date IS NOT NULL AND rate_to_reporting > 0
-                GROUP BY 1
-            """)
+    def check_exchange_rate(self, rule: contract.Rule) -> None:
+        if self.rates_state is None:
+            # The first rate date of each currency; rates that are not positive do not count.
+            self.rates_state = "usable"
+            if self.has("exchange_rates", "currency", "rate_date", "rate_to_reporting"):
+                self.con.execute("""
+                    CREATE TABLE _rates AS
+                    SELECT upper(trim(currency)) AS rate_currency, min(rate_date) AS first_rate_date
+                    FROM t_exchange_rates
+                    WHERE currency IS NOT NULL AND rate_date IS NOT NULL AND rate_to_reporting > 0
+                    GROUP BY 1
+                """)
+            else:
+                self.rates_state = "unusable" if ("exchange_rates" in self.loaded
+                                                  or "exchange_rates" in self.unusable) else "absent"
+                self.con.execute("CREATE TABLE _rates (rate_currency VARCHAR, first_rate_date DATE)")
+        currency = f"upper(trim(t.{_q(rule.column)}))"
+        due = f"last_day(t.{_q(rule.date)})" if rule.month_end else f"t.{_q(rule.date)}"
+        label = f"month end of {rule.date}" if rule.month_end else rule.date
+        if self.rates_state == "usable":
+            detail = (f"'no ' || {currency} || ' rate in exchange_rates on or before ' || {due} || ' ({label})' || "
+                      f"coalesce('; the first ' || {currency} || ' rate is on ' || r.first_rate_date, "
+                      f"'; there is no ' || {currency} || ' rate at all')")
         else:
-            self.con.execute("CREATE TABLE _rates (currency VARCHAR, first_date DATE)")
-        state = "unusable" if ("exchange_rates" in self.loaded or "exchange_rates" in self.unusable) else "absent"
-        cur = "upper(trim(t.currency))"
+            detail = (f"'amount in ' || {currency} || ', not the reporting currency {self.currency}, "
+                      f"and exchange_rates is {self.rates_state}'")
         # Every row in a foreign currency needs a rate, whatever its amount (as the build's test has it).
-        for table, date_column, due, due_label in (
-            ("opportunities", "close_date", "t.close_date", "close_date"),
-            ("subscriptions", "starts_on", "last_day(t.starts_on)", "first month end"),
-        ):
-            if not self.has(table, "currency", date_column):
-                continue
-            if rates_usable:
-                detail = (f"'no ' || {cur} || ' rate in exchange_rates on or before ' || {due} || "
-                          f"' ({due_label})' || coalesce('; the first ' || {cur} || ' rate is on ' || r.first_date, "
-                          f"'; there is no ' || {cur} || ' rate at all')")
-            else:
-                detail = (f"'amount in ' || {cur} || ', not the reporting currency {self.currency}, "
-                          f"and exchange_rates is {state}'")
-            self.query_rows(
-                table, "missing_exchange_rate", "currency",
-                f"t.currency IS NOT NULL AND {cur} <> {_lit(self.currency)} "
-                f"AND {due} IS NOT NULL AND (r.first_date IS NULL OR r.first_date > {due})",
-                detail, joins=f"LEFT JOIN _rates AS r ON r.currency = {cur}",
-            )
+        self.query_rows(
+            rule.table, rule.problem, rule.column,
+            f"t.{_q(rule.column)} IS NOT NULL AND {currency} <> {_lit(self.currency)} AND {due} IS NOT NULL "
+            f"AND (r.first_rate_date IS NULL OR r.first_rate_date > {due})",
+            detail, _SEVERITY[rule.severity], joins=f"LEFT JOIN _rates AS r ON r.rate_currency = {currency}")
 
-    def check_leads(self) -> None:
-        pairs = [(a, b) for a, b in LEAD_ORDER if self.has("leads", a, b)]
-        if pairs:
-            conditions = [f"t.{_q(a)} > t.{_q(b)}" for a, b in pairs]
-            detail = "concat_ws('; ', " + ", ".join(
-                f"CASE WHEN t.{_q(a)} > t.{_q(b)} THEN '{a} ' || t.{_q(a)} || ' is after {b} ' || t.{_q(b)} END"
-                for a, b in pairs) + ")"
-            column = "CASE " + " ".join(f"WHEN t.{_q(a)} > t.{_q(b)} THEN {_lit(b)}" for a, b in pairs) + " END"
-            self.query_rows("leads", "lead_timestamps_out_of_order", None, " OR ".join(conditions), detail,
-                            severity=WARNING, column_sql=column)
-        if self.has("leads", "disqualified_at", "converted_at"):
-            self.query_rows(
-                "leads", "lead_disqualified_and_converted", "disqualified_at",
-                "t.disqualified_at IS NOT NULL AND t.converted_at IS NOT NULL",
-                "'disqualified at ' || t.disqualified_at || ' and converted at ' || t.converted_at",
-                severity=WARNING)
+    def fails_sql(self, rule: contract.Rule) -> str:
+        """A row rule's condition, judging only values that parse (one that does not is unparseable_value)."""
+        spec = contract.TABLES[rule.table]
+        parsed = [f"(t.{_q(c + '__raw')} IS NULL OR t.{_q(c)} IS NOT NULL)"
+                  for c in self.columns_of(rule) if spec.column(c).type != "text"]
+        return f"(({rule.fails}){''.join(' AND ' + p for p in parsed)})"
+
+    def columns_of(self, rule: contract.Rule) -> list[str]:
+        """The contract columns a rule reads (its column, its date, and those its condition names)."""
+        names = contract.TABLES[rule.table].column_names
+        used = [rule.column] + ([rule.date] if rule.date else [])
+        return used + [c for c in names if c not in used and re.search(rf"\b{c}\b", rule.fails + rule.message)]
+
+    def message_sql(self, table: str, template: str) -> str:
+        """SQL text for a catalogue message: its {column} placeholders become the row's values, as read."""
+        parts = []
+        for i, piece in enumerate(re.split(r"\{(\w+)\}", template)):
+            if i % 2:
+                parts.append(f"coalesce({self.text(table, piece)}, 'null')")
+            elif piece:
+                parts.append(_lit(piece))
+        return " || ".join(parts) or "''"

@@ -1,5 +1,6 @@
 with source as (
-    select * from {{ raw_relation('activities') }}
+    -- aliased: an absent optional table is a subquery, which PostgreSQL wants named
+    select * from {{ raw_relation('activities') }} as raw_rows
 ),
 
 renamed as (

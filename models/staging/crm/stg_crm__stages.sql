@@ -1,13 +1,18 @@
 {#-
     The funnel configuration: the user's own `stages` raw table when there is
-    one, else the `stages` seed shipped with the project.
+    one, else the `stages` seed shipped with the project. The optional
+    forecast_category column is null where the user's table lacks it (and in
+    the seed).
 -#}
 -- depends_on: {{ ref('stages') }}
 with configured as (
     {% if raw_table_exists('stages') -%}
-        select * from {{ source('crm', 'stages') }}
+        select * from {{ canonical_relation('stages') }} as raw_stages
     {%- else -%}
-        select * from {{ ref('stages') }}
+        select
+            *,
+            cast(null as {{ dbt.type_string() }}) as forecast_category
+        from {{ ref('stages') }}
     {%- endif %}
 ),
 
@@ -17,7 +22,8 @@ renamed as (
         cast(stage_number as {{ dbt.type_int() }}) as stage_number,
         cast(forecast_probability as {{ type_amount() }}) as forecast_probability,
         cast(is_closed as {{ dbt.type_boolean() }}) as is_closed,
-        cast(is_won as {{ dbt.type_boolean() }}) as is_won
+        cast(is_won as {{ dbt.type_boolean() }}) as is_won,
+        lower(trim(cast(forecast_category as {{ dbt.type_string() }}))) as forecast_category
     from configured
 )
 

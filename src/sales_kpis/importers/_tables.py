@@ -8,16 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sales_kpis.contract import REQUIRED_TABLES, TABLES
-
-_ARROW_TYPES = {
-    "text": pa.string(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-    "decimal": pa.float64(),
-    "integer": pa.int32(),
-    "boolean": pa.bool_(),
-}
+from sales_kpis.contract import REQUIRED_TABLES, TABLES, arrow_type
 
 
 def contract_table(name: str, frame: pd.DataFrame) -> pa.Table:
@@ -32,7 +23,7 @@ def contract_table(name: str, frame: pd.DataFrame) -> pa.Table:
                 values = pd.to_datetime(values)
         else:
             values = pd.Series([None] * len(frame), dtype=object)
-        arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(), type=_ARROW_TYPES[column.type]))
+        arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(), type=arrow_type(column.type)))
     return pa.Table.from_arrays(arrays, names=TABLES[name].column_names)
 
 

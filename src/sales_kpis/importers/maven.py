@@ -97,8 +97,6 @@ def _write(name: str, rows: dict[str, list] | pd.DataFrame, out: Path, fmt: str)
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {"text": pa.string(), "timestamp": pa.timestamp("us"), "date": pa.date32(),
-             "decimal": pa.float64(), "integer": pa.int32(), "boolean": pa.bool_()}
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     columns = contract.TABLES[name].columns if name in contract.TABLES else None
     if columns is None:
@@ -107,7 +105,7 @@ def _write(name: str, rows: dict[str, list] | pd.DataFrame, out: Path, fmt: str)
     for column in columns:
         values = frame[column.name].tolist() if column.name in frame else [None] * len(frame)
         values = [None if (value is None or (not isinstance(value, str) and pd.isna(value))) else value for value in values]
-        arrays.append(pa.array(values, type=types[column.type]))
+        arrays.append(pa.array(values, type=contract.arrow_type(column.type)))
     table = pa.Table.from_arrays(arrays, names=[column.name for column in columns])
     if fmt == "parquet":
         pq.write_table(table, out / f"{name}.parquet")

@@ -45,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sales_kpis.contract import TABLES
+from sales_kpis.contract import TABLES, arrow_type
 
 __all__ = ["MQL_FILE", "DEALS_FILE", "import_olist", "latest_event_date"]
 
@@ -53,14 +53,6 @@ MQL_FILE = "olist_marketing_qualified_leads_dataset.csv"
 DEALS_FILE = "olist_closed_deals_dataset.csv"
 WON_STAGE = "Closed Won"
 
-_ARROW_TYPES = {
-    "text": pa.string(),
-    "timestamp": pa.timestamp("us"),
-    "date": pa.date32(),
-    "decimal": pa.float64(),
-    "integer": pa.int32(),
-    "boolean": pa.bool_(),
-}
 
 
 def _read(source_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -86,7 +78,7 @@ def _table(name: str, frame: pd.DataFrame) -> pa.Table:
     arrays = []
     for column in columns:
         values = frame[column.name] if column.name in frame else pd.Series([None] * len(frame), dtype=object)
-        kind = _ARROW_TYPES[column.type]
+        kind = arrow_type(column.type)
         if column.type == "date":
             values = pd.to_datetime(values).dt.date
         arrays.append(pa.array(values.astype(object).where(values.notna(), None).tolist(), type=kind))
