@@ -99,11 +99,11 @@ def _build(engine: str, scratch: Path, raw_dir: Path | None, database: Path | No
 
 
 def mart_relations(target_path: Path) -> dict[str, tuple[str, str]]:
-    """{model name: (schema, identifier)} of every table model in the marts layer of a build's manifest."""
+    """{model name: (schema, identifier)} of every published table model (core entities and kpi_ marts) of a build's manifest."""
     manifest = json.loads((target_path / "manifest.json").read_text())
     found = {}
     for node in manifest["nodes"].values():
-        if (node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+        if (node["resource_type"] == "model" and node["fqn"][1] in ("core", "marts") and node["fqn"][2] != "prep"
                 and node["config"].get("materialized") in {"table", "incremental"}):
             found[node["name"]] = (node["schema"], node.get("alias") or node["name"])
     return found
