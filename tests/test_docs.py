@@ -247,3 +247,35 @@ def test_relative_links_resolve():
             if not (page.parent / target.split("#")[0]).exists():
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+# --------------------------------------------------------------------------- the product speaks for itself
+
+def product_files() -> list[Path]:
+    """The repository's files outside tests/ (git's list; a walk when git is not there)."""
+    import subprocess
+
+    try:
+        listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        paths = [ROOT / line for line in listed.splitlines()]
+    except (OSError, subprocess.CalledProcessError):
+        skipped = {".git", ".venv", ".venv-engines", "build", "target", "logs", "bench", "data", "warehouse"}
+        paths = [path for path in ROOT.rglob("*") if not skipped & set(path.relative_to(ROOT).parts)]
+    return [path for path in paths if path.is_file() and path.relative_to(ROOT).parts[0] != "tests"
+            and path.suffix not in {".png", ".parquet", ".duckdb"}]
+
+
+def test_nothing_outside_the_tests_points_outside_the_repository():
+    """A user's clone has no ../shared: the contract, the definitions and the datasets' sources are in the repository."""
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in product_files()
+             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+             if re.search(r"\.\./shared|shared/(spec|datasets)", line)]
+    assert not found, found
+
+
+def test_no_issue_numbers_in_the_product():
+    """Users do not see the tracker: features are named by what they do, not by an issue number."""
+    pattern = re.compile(r"\bissues? ?#?\d+\b", re.IGNORECASE)
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()[:80]}" for path in product_files()
+             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1) if pattern.search(line)]
+    assert not found, found
