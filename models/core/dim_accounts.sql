@@ -1,7 +1,5 @@
 {#- One row per account (customer or prospect) with its segment and owner. -#}
-with accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
-),
+with accounts as (select * from {{ ref('stg_crm__accounts') }}),
 
 final as (
     select

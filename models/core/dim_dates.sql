@@ -3,9 +3,7 @@
     in var fiscal_year_start_month and are named after the calendar year they
     end in; fiscal quarters are 3-month blocks from the fiscal-year start.
 -#}
-with spine as (
-    select * from {{ ref('int_date_spine') }}
-),
+with spine as (select * from {{ ref('int_date_spine') }}),
 
 final as (
     select

@@ -3,9 +3,7 @@
     fiscal year) x period_start, with its end, fiscal labels and how much of it
     has elapsed at the as-of date. Every periodic KPI mart joins here.
 -#}
-with dates as (
-    select * from {{ ref('dim_dates') }}
-),
+with dates as (select * from {{ ref('dim_dates') }}),
 
 starts as (
     {% for grain, column in [("week", "week_start"), ("month", "month_start"), ("quarter", "fiscal_quarter_start"), ("year", "fiscal_year_start")] -%}

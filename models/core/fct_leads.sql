@@ -33,9 +33,7 @@
 {%- set lookback_start = incremental_lookback_start() %}
 {%- set since = "cast('" ~ lookback_start ~ "' as " ~ dbt.type_timestamp() ~ ")" %}
 
-with opportunities as (
-    select * from {{ ref('fct_opportunities') }}
-),
+with opportunities as (select * from {{ ref('fct_opportunities') }}),
 
 {%- if lookback_start is not none %}
 

@@ -13,30 +13,20 @@ with opportunities as (
     where created_at < {{ as_of_cutoff() }}
 ),
 
-accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
-),
+accounts as (select * from {{ ref('stg_crm__accounts') }}),
 
 leads as (
     select * from {{ ref('stg_crm__leads') }}
     where created_at < {{ as_of_cutoff() }}
 ),
 
-stages as (
-    select * from {{ ref('stg_crm__stages') }}
-),
+stages as (select * from {{ ref('stg_crm__stages') }}),
 
-stage_entries as (
-    select * from {{ ref('int_opportunity_stage_entries') }}
-),
+stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
 
-stages_reached as (
-    select * from {{ ref('int_opportunity_stages_reached') }}
-),
+stages_reached as (select * from {{ ref('int_opportunity_stages_reached') }}),
 
-fx as (
-    select * from {{ ref('int_exchange_rate_ranges') }}
-),
+fx as (select * from {{ ref('int_exchange_rate_ranges') }}),
 
 -- The lead of an opportunity: its lead_id when that lead exists, else the
 -- (smallest) lead that names it as converted_opportunity_id. Leads are read

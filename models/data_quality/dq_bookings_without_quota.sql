@@ -12,13 +12,9 @@ with opportunities as (
         and is_bookings_type
 ),
 
-quotas as (
-    select * from {{ ref('stg_crm__quotas') }}
-),
+quotas as (select * from {{ ref('stg_crm__quotas') }}),
 
-users as (
-    select * from {{ ref('stg_crm__users') }}
-),
+users as (select * from {{ ref('stg_crm__users') }}),
 
 users_with_quota as (
     select distinct user_id

@@ -4,9 +4,7 @@
     counts in both, so sums over quota rows double-count it (the
     reconciliation test allows for exactly these amounts).
 -#}
-with quotas as (
-    select * from {{ ref('stg_crm__quotas') }}
-),
+with quotas as (select * from {{ ref('stg_crm__quotas') }}),
 
 final as (
     select

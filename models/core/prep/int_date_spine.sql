@@ -3,29 +3,17 @@
     earliest dated raw event to the end of the fiscal year that contains
     as_of_date + calendar_horizon_days (open deals close in the future).
 -#}
-with leads as (
-    select * from {{ ref('stg_crm__leads') }}
-),
+with leads as (select * from {{ ref('stg_crm__leads') }}),
 
-opportunities as (
-    select * from {{ ref('stg_crm__opportunities') }}
-),
+opportunities as (select * from {{ ref('stg_crm__opportunities') }}),
 
-subscriptions as (
-    select * from {{ ref('stg_crm__subscriptions') }}
-),
+subscriptions as (select * from {{ ref('stg_crm__subscriptions') }}),
 
-quotas as (
-    select * from {{ ref('stg_crm__quotas') }}
-),
+quotas as (select * from {{ ref('stg_crm__quotas') }}),
 
-targets as (
-    select * from {{ ref('stg_crm__targets') }}
-),
+targets as (select * from {{ ref('stg_crm__targets') }}),
 
-users as (
-    select * from {{ ref('stg_crm__users') }}
-),
+users as (select * from {{ ref('stg_crm__users') }}),
 
 first_dates as (
     select min(cast(created_at as date)) as first_date from leads

@@ -27,13 +27,9 @@ with opportunities as (
     where created_at < {{ as_of_cutoff() }}
 ),
 
-history as (
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
-),
+history as (select * from {{ ref('stg_crm__opportunity_stage_history') }}),
 
-stages as (
-    select * from {{ ref('stg_crm__stages') }}
-),
+stages as (select * from {{ ref('stg_crm__stages') }}),
 
 -- On an incremental run, only the opportunities touched since the look-back
 -- start: created, updated, or with a history row entered since then.

@@ -28,22 +28,16 @@ with opportunities as (
     where is_bookings_type
 ),
 
-stage_entries as (
-    select * from {{ ref('int_opportunity_stage_entries') }}
-),
+stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
 
-stages_reached as (
-    select * from {{ ref('int_opportunity_stages_reached') }}
-),
+stages_reached as (select * from {{ ref('int_opportunity_stages_reached') }}),
 
 metric_daily as (
     select * from {{ ref('int_org_metric_daily') }}
     where applies_to_company
 ),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
 metrics as (
     {{ org_metrics_relation() }}

@@ -16,17 +16,11 @@ with opportunities as (
     where is_won
 ),
 
-account_movements as (
-    select * from {{ ref('int_account_arr_movements') }}
-),
+account_movements as (select * from {{ ref('int_account_arr_movements') }}),
 
-product_movements as (
-    select * from {{ ref('int_account_product_arr_monthly') }}
-),
+product_movements as (select * from {{ ref('int_account_product_arr_monthly') }}),
 
-funnel as (
-    select * from {{ ref('int_org_funnel_daily') }}
-),
+funnel as (select * from {{ ref('int_org_funnel_daily') }}),
 
 bookings as (
     {% for entry in metrics | selectattr('source', 'equalto', 'bookings') %}

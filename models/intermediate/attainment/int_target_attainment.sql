@@ -14,13 +14,9 @@
     not started has actual 0. The staging model holds the target key
     (metric, segment, product, period) unique, so it is the row's id.
 -#}
-with targets as (
-    select * from {{ ref('stg_crm__targets') }}
-),
+with targets as (select * from {{ ref('stg_crm__targets') }}),
 
-metric_daily as (
-    select * from {{ ref('int_org_metric_daily') }}
-),
+metric_daily as (select * from {{ ref('int_org_metric_daily') }}),
 
 metrics as (
     {{ org_metrics_relation() }}

@@ -6,9 +6,7 @@
     the raw data ends rather than loops; a chain deeper than the bound is
     flagged by this model's warning test.
 -#}
-with users as (
-    select * from {{ ref('dim_users') }}
-),
+with users as (select * from {{ ref('dim_users') }}),
 
 closure as (
     {{ hierarchy_closure('users', 'user_id', 'manager_id', var('max_manager_depth', 10)) }}

@@ -35,17 +35,11 @@ with subscriptions as (
     where starts_on <= {{ as_of_date() }}
 ),
 
-dates as (
-    select * from {{ ref('dim_dates') }}
-),
+dates as (select * from {{ ref('dim_dates') }}),
 
-accounts as (
-    select * from {{ ref('dim_accounts') }}
-),
+accounts as (select * from {{ ref('dim_accounts') }}),
 
-fx as (
-    select * from {{ ref('int_exchange_rate_ranges') }}
-),
+fx as (select * from {{ ref('int_exchange_rate_ranges') }}),
 
 -- On an incremental run, the months from the one before the first
 -- recomputed month (its ARR is the first month's starting ARR).

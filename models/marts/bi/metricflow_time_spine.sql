@@ -4,9 +4,7 @@
     var calendar_horizon_days), so MetricFlow can join metrics to days and
     roll them up to weeks, months, quarters and years.
 -#}
-with dates as (
-    select * from {{ ref('dim_dates') }}
-),
+with dates as (select * from {{ ref('dim_dates') }}),
 
 final as (
     select cast(date_day as date) as date_day

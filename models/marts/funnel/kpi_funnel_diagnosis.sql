@@ -59,9 +59,7 @@
                           "avg_days_to_sql": "days_to_sql"}.items() -%}
     {%- do changes.append("window_" ~ name ~ " / nullif(baseline_" ~ name ~ ", 0) - 1 as " ~ change ~ "_change") -%}
 {%- endfor -%}
-with leads as (
-    select * from {{ ref('fct_leads') }}
-),
+with leads as (select * from {{ ref('fct_leads') }}),
 
 months as (
     select * from {{ ref('dim_periods') }}

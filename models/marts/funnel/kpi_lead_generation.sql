@@ -10,17 +10,11 @@
     month of a month row is always a row (lead velocity).
     What each column means: the doc blocks of its yml.
 -#}
-with leads as (
-    select * from {{ ref('fct_leads') }}
-),
+with leads as (select * from {{ ref('fct_leads') }}),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
-active_sdrs as (
-    select * from {{ ref('int_active_sdrs_by_period') }}
-),
+active_sdrs as (select * from {{ ref('int_active_sdrs_by_period') }}),
 
 -- One row per day and lead source for each kind of event, so the per-grain
 -- aggregation reads a few thousand rows, not every lead.

@@ -15,9 +15,7 @@
     'month': var('funnel_cohort_horizon_months', 12),
     'quarter': var('funnel_cohort_horizon_quarters', 8),
 } -%}
-with leads as (
-    select * from {{ ref('fct_leads') }}
-),
+with leads as (select * from {{ ref('fct_leads') }}),
 
 periods as (
     select * from {{ ref('dim_periods') }}

@@ -12,9 +12,7 @@ with opportunities as (
     where is_bookings_type
 ),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
 -- One row per day, segment and lead source for each stage reached, so the
 -- per-grain aggregation reads few rows.

@@ -10,17 +10,11 @@
     product targets is kpi_product_launch_attainment.
     What each column means: the doc blocks of its yml.
 -#}
-with products as (
-    select * from {{ ref('stg_crm__products') }}
-),
+with products as (select * from {{ ref('stg_crm__products') }}),
 
-activity as (
-    select * from {{ ref('int_product_activity_monthly') }}
-),
+activity as (select * from {{ ref('int_product_activity_monthly') }}),
 
-dates as (
-    select * from {{ ref('dim_dates') }}
-),
+dates as (select * from {{ ref('dim_dates') }}),
 
 months as (
     select distinct

@@ -9,9 +9,7 @@ with targets as (
     where product_id is not null
 ),
 
-products as (
-    select * from {{ ref('stg_crm__products') }}
-),
+products as (select * from {{ ref('stg_crm__products') }}),
 
 final as (
     select

@@ -13,13 +13,9 @@
     - The period elapsed is period_elapsed(), as everywhere.
     What each column means: the doc blocks of its yml.
 -#}
-with quotas as (
-    select * from {{ ref('stg_crm__quotas') }}
-),
+with quotas as (select * from {{ ref('stg_crm__quotas') }}),
 
-users as (
-    select * from {{ ref('dim_users') }}
-),
+users as (select * from {{ ref('dim_users') }}),
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}

@@ -15,9 +15,7 @@ with users as (
     where role = 'sdr'
 ),
 
-dates as (
-    select * from {{ ref('dim_dates') }}
-),
+dates as (select * from {{ ref('dim_dates') }}),
 
 opportunities as (
     select * from {{ ref('fct_opportunities') }}

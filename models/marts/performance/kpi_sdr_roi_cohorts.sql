@@ -9,9 +9,7 @@
 -#}
 {%- set horizon = var('sdr_roi_horizon_months', 12) | int -%}
 
-with sdr_months as (
-    select * from {{ ref('kpi_sdr_roi') }}
-),
+with sdr_months as (select * from {{ ref('kpi_sdr_roi') }}),
 
 sdrs as (
     select

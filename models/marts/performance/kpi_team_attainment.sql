@@ -24,17 +24,11 @@
     "sum(reps.closed_opportunities) as closed_opportunities",
 ] -%}
 
-with reps as (
-    select * from {{ ref('kpi_rep_attainment') }}
-),
+with reps as (select * from {{ ref('kpi_rep_attainment') }}),
 
-hierarchy as (
-    select * from {{ ref('int_user_hierarchy') }}
-),
+hierarchy as (select * from {{ ref('int_user_hierarchy') }}),
 
-users as (
-    select * from {{ ref('dim_users') }}
-),
+users as (select * from {{ ref('dim_users') }}),
 
 by_team as (
     select

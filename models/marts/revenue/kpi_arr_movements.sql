@@ -8,13 +8,9 @@
     happened), so quarter and year rows always start at their first month.
     What each column means: the doc blocks of its yml.
 -#}
-with movements as (
-    select * from {{ ref('int_account_arr_movements') }}
-),
+with movements as (select * from {{ ref('int_account_arr_movements') }}),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
 month_ends as (
     select

@@ -7,9 +7,7 @@
     target and the gaps.
     What each column means: the doc blocks of its yml.
 -#}
-with attainment as (
-    select * from {{ ref('kpi_org_attainment') }}
-),
+with attainment as (select * from {{ ref('kpi_org_attainment') }}),
 
 snapshots as (
     select * from {{ ref('int_forecast_snapshots') }}

@@ -10,17 +10,11 @@
     date).
     What each column means: the doc blocks of its yml.
 -#}
-with opportunities as (
-    select * from {{ ref('fct_opportunities') }}
-),
+with opportunities as (select * from {{ ref('fct_opportunities') }}),
 
-account_arr as (
-    select * from {{ ref('int_account_arr_monthly') }}
-),
+account_arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
 closed_new_business as (
     select

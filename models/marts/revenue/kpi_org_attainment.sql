@@ -4,9 +4,7 @@
     month, fiscal quarter or fiscal year of dim_periods (else custom), and
     period_view for the targets of the current ones (mtd, qtd, ytd).
 -#}
-with targets as (
-    select * from {{ ref('int_target_attainment') }}
-),
+with targets as (select * from {{ ref('int_target_attainment') }}),
 
 periods as (
     select * from {{ ref('dim_periods') }}

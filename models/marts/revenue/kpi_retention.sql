@@ -7,13 +7,9 @@
     segment gets a row every month.
     What each column means: the doc blocks of its yml.
 -#}
-with arr as (
-    select * from {{ ref('int_account_arr_monthly') }}
-),
+with arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
-periods as (
-    select * from {{ ref('dim_periods') }}
-),
+periods as (select * from {{ ref('dim_periods') }}),
 
 month_ends as (
     select

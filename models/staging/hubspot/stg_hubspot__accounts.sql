@@ -1,7 +1,5 @@
 {#- HubSpot companies as contract `accounts` (segment and region from var hubspot_fields.company). -#}
-with companies as (
-    select * from {{ ref('base_hubspot__company') }}
-),
+with companies as (select * from {{ ref('base_hubspot__company') }}),
 
 final as (
     select

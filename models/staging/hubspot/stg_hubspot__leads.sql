@@ -11,21 +11,13 @@
       opportunity).
     - converted_account_id: the contact's company, once converted.
 -#}
-with contacts as (
-    select * from {{ ref('base_hubspot__contact') }}
-),
+with contacts as (select * from {{ ref('base_hubspot__contact') }}),
 
-property_history as (
-    select * from {{ ref('base_hubspot__contact_property_history') }}
-),
+property_history as (select * from {{ ref('base_hubspot__contact_property_history') }}),
 
-deal_contacts as (
-    select * from {{ ref('base_hubspot__deal_contact') }}
-),
+deal_contacts as (select * from {{ ref('base_hubspot__deal_contact') }}),
 
-deals as (
-    select * from {{ ref('base_hubspot__deal') }}
-),
+deals as (select * from {{ ref('base_hubspot__deal') }}),
 
 disqualifications as (
     select

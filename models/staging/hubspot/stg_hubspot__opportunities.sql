@@ -11,33 +11,19 @@
     - opportunity_type: dealtype mapped by adapter_opportunity_type.
     Deleted deals are passed on flagged (is_deleted), as the contract has it.
 -#}
-with deals as (
-    select * from {{ ref('base_hubspot__deal') }}
-),
+with deals as (select * from {{ ref('base_hubspot__deal') }}),
 
-deal_companies as (
-    select * from {{ ref('base_hubspot__deal_company') }}
-),
+deal_companies as (select * from {{ ref('base_hubspot__deal_company') }}),
 
-deal_contacts as (
-    select * from {{ ref('base_hubspot__deal_contact') }}
-),
+deal_contacts as (select * from {{ ref('base_hubspot__deal_contact') }}),
 
-contacts as (
-    select * from {{ ref('base_hubspot__contact') }}
-),
+contacts as (select * from {{ ref('base_hubspot__contact') }}),
 
-stages as (
-    select * from {{ ref('base_hubspot__deal_pipeline_stage') }}
-),
+stages as (select * from {{ ref('base_hubspot__deal_pipeline_stage') }}),
 
-line_items as (
-    select * from {{ ref('base_hubspot__line_item') }}
-),
+line_items as (select * from {{ ref('base_hubspot__line_item') }}),
 
-line_item_deals as (
-    select * from {{ ref('base_hubspot__line_item_deal') }}
-),
+line_item_deals as (select * from {{ ref('base_hubspot__line_item_deal') }}),
 
 ranked_companies as (
     select

@@ -5,13 +5,9 @@
     (first_entry_per_stage_run). HubSpot does not record the amount at each
     stage: amount is null (the KPIs use the deal's amount).
 -#}
-with deal_stages as (
-    select * from {{ ref('base_hubspot__deal_stage') }}
-),
+with deal_stages as (select * from {{ ref('base_hubspot__deal_stage') }}),
 
-stages as (
-    select * from {{ ref('base_hubspot__deal_pipeline_stage') }}
-),
+stages as (select * from {{ ref('base_hubspot__deal_pipeline_stage') }}),
 
 labelled as (
     select

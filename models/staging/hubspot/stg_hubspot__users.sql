@@ -4,9 +4,7 @@
     come from the user's canonical `users` table (adapter_user_overrides);
     without it every owner is `other`, hired when the owner was created.
 -#}
-with owners as (
-    select * from {{ ref('base_hubspot__owner') }}
-),
+with owners as (select * from {{ ref('base_hubspot__owner') }}),
 
 crm_users as (
     select

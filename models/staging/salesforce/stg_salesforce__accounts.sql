@@ -1,7 +1,5 @@
 {#- Salesforce accounts as contract `accounts` (segment and region from var salesforce_fields.account). -#}
-with accounts as (
-    select * from {{ ref('base_salesforce__account') }}
-),
+with accounts as (select * from {{ ref('base_salesforce__account') }}),
 
 final as (
     select

@@ -7,13 +7,9 @@
     UTC of the conversion date. Deleted opportunities count here: their
     creation time is still a fact.
 -#}
-with leads as (
-    select * from {{ ref('base_salesforce__lead') }}
-),
+with leads as (select * from {{ ref('base_salesforce__lead') }}),
 
-opportunities as (
-    select * from {{ ref('base_salesforce__opportunity') }}
-),
+opportunities as (select * from {{ ref('base_salesforce__opportunity') }}),
 
 converted_opportunities as (
     select

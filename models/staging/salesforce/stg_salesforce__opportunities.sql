@@ -8,17 +8,11 @@
     - currency: CurrencyIsoCode (multi-currency orgs; null = reporting currency).
     Deleted opportunities are passed on flagged (is_deleted), as the contract has it.
 -#}
-with opportunities as (
-    select * from {{ ref('base_salesforce__opportunity') }}
-),
+with opportunities as (select * from {{ ref('base_salesforce__opportunity') }}),
 
-leads as (
-    select * from {{ ref('base_salesforce__lead') }}
-),
+leads as (select * from {{ ref('base_salesforce__lead') }}),
 
-line_items as (
-    select * from {{ ref('base_salesforce__opportunity_line_item') }}
-),
+line_items as (select * from {{ ref('base_salesforce__opportunity_line_item') }}),
 
 converting_leads as (
     select

@@ -5,9 +5,7 @@
     equals the previous row's enters nothing and is dropped
     (first_entry_per_stage_run); the amount is the one recorded on entry.
 -#}
-with history as (
-    select * from {{ ref('base_salesforce__opportunity_history') }}
-),
+with history as (select * from {{ ref('base_salesforce__opportunity_history') }}),
 
 stage_entries as (
     {{ first_entry_per_stage_run('history', tie_breaker='history_id') }}

@@ -6,13 +6,9 @@
     canonical `users` table, when provided, overrides any attribute
     (adapter_user_overrides).
 -#}
-with users as (
-    select * from {{ ref('base_salesforce__user') }}
-),
+with users as (select * from {{ ref('base_salesforce__user') }}),
 
-user_roles as (
-    select * from {{ ref('base_salesforce__user_role') }}
-),
+user_roles as (select * from {{ ref('base_salesforce__user_role') }}),
 
 crm_users as (
     select
