@@ -24,11 +24,7 @@ opportunities as (
 ),
 
 months as (
-    select distinct
-        month_start,
-        month_end
-    from dates
-    where month_start <= {{ as_of_date() }}
+    {{ calendar_months('dates') }}
 ),
 
 sdrs as (
