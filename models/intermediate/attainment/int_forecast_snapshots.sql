@@ -332,7 +332,7 @@ with_company as (
         forecastable_metrics.metric,
         cast(null as {{ dbt.type_string() }}) as segment,
         {%- for term in forecast_terms %}
-        coalesce(sum(by_segment.{{ term }}), 0) as {{ term }}{% if not loop.last %},{% endif %}
+            coalesce(sum(by_segment.{{ term }}), 0) as {{ term }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from forecast_periods
     cross join forecastable_metrics

@@ -38,19 +38,19 @@ created_daily as (
 ),
 
 {% for count_column, date_column in flow_events.items() -%}
-{{ count_column }}_daily as (
-    select
-        {{ date_column }} as event_on,
-        source_relation,
-        lead_source,
-        count(*) as {{ count_column }}
-    from leads
-    where {{ date_column }} is not null
-    group by
-        {{ date_column }},
-        source_relation,
-        lead_source
-),
+    {{ count_column }}_daily as (
+        select
+            {{ date_column }} as event_on,
+            source_relation,
+            lead_source,
+            count(*) as {{ count_column }}
+        from leads
+        where {{ date_column }} is not null
+        group by
+            {{ date_column }},
+            source_relation,
+            lead_source
+    ),
 
 {% endfor -%}
 daily as (

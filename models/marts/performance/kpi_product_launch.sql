@@ -84,7 +84,7 @@ joined as (
         {{ coalesce_columns(bookings_columns, 'activity_by_month') }},
         -- ARR exists at month ends only: null in a month not over by the as-of date.
         {%- for column in arr_columns %}
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.{{ column }}, 0) end as {{ column }}{% if not loop.last %},{% endif %}
+            case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.{{ column }}, 0) end as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from product_months
     left join activity_by_month

@@ -125,9 +125,9 @@ cumulative as (
     select
         monthly.*,
         {%- for column in ['sourced_opportunities', 'won_arr', 'monthly_cost'] %}
-        sum(monthly.{{ column }}) over (
-            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
-        ) as cumulative_{{ column | replace('monthly_', '') }}{% if not loop.last %},{% endif %}
+            sum(monthly.{{ column }}) over (
+                partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
+            ) as cumulative_{{ column | replace('monthly_', '') }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from monthly
 ),

@@ -106,13 +106,13 @@ arr_by_period as (
 
 keys as (
     {%- for part in parts %}
-    select
-        period_grain,
-        period_start,
-        source_relation,
-        segment
-    from {{ part }}
-    {% if not loop.last %}union{% endif %}
+        select
+            period_grain,
+            period_start,
+            source_relation,
+            segment
+        from {{ part }}
+        {% if not loop.last %}union{% endif %}
     {%- endfor %}
 ),
 
