@@ -201,8 +201,10 @@ def chart_funnel(warehouse: Warehouse, context: ReportContext):
             missing.append(str(reason))
             return
         sums = ", ".join(f"sum({column}) as {column}" for column, _ in columns)
+        company = " and level = 'company'" if mart in ("kpi_pipeline_creation", "kpi_new_business") else ""
         row = warehouse.df(
-            f"select {sums} from {relation} where period_grain = 'month' and period_start between ? and ?", window
+            f"select {sums} from {relation} where period_grain = 'month'{company} and period_start between ? and ?",
+            window,
         ).iloc[0]
         stages.extend((label, float(row[column] or 0)) for column, label in columns)
 
