@@ -210,6 +210,8 @@ def report(out_dir: Path, database: Path | None, currency: str | None, screensho
 @click.option("--column-names", is_flag=True, help="Keep the marts' column names instead of finance labels.")
 def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
     """Write a mart (or the finance bundle) to CSV, Parquet or Excel, stamped with the as-of date."""
+    from rich.markup import escape
+
     from sales_kpis.export import ExportError, export_finance_bundle, export_mart
 
     if bool(mart) == bool(finance_bundle):
@@ -220,15 +222,17 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
         else:
             result = export_mart(database or default_database(), mart, fmt, out, column_names=column_names)
     except ExportError as error:
-        console.print(f"[red]export failed:[/red] {error}")
+        console.print("[red]export failed:[/red] " + escape(str(error)))
         sys.exit(1)
     for sheet in result.sheets:
         period = f"{sheet.first_period} .. {sheet.last_period}" if sheet.first_period else "no period"
-        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period})")
+        totals = f", {sheet.totals} totals rows" if sheet.totals else ""
+        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period}){totals}", markup=False)
     for mart_name in result.missing:
         console.print(f"[yellow]not in the warehouse, left out:[/yellow] {mart_name}")
     console.print(f"wrote {result.path} ({result.fmt}), as of {result.stamp.as_of_date}, "
-                  f"amounts in {result.stamp.reporting_currency}")
+                  f"amounts in {result.stamp.reporting_currency}; mode {result.path.stat().st_mode & 0o777:04o} "
+                  "(no access for others: docs/guides/finance.md says how to share it)", markup=False)
 
 
 #: `sales-kpis import` datasets: name -> (module, function, what it is).
