@@ -182,21 +182,31 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
 @click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
 def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
     """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
-    from sales_kpis.report import write_report
+    from rich.markup import escape
+
+    from sales_kpis.report import ReportError, write_report
 
     database = database or default_database()
     if not Path(database).exists():
-        console.print(f"[red]no warehouse at {database}[/red]: run `sales-kpis build` first")
+        console.print(f"[red]no warehouse at {escape(str(database))}[/red]: run `sales-kpis build` first")
         sys.exit(1)
-    result = write_report(database, out_dir, currency=currency)
+    try:
+        result = write_report(database, out_dir, currency=currency)
+    except ReportError as error:
+        console.print("[red]report not written:[/red] " + escape(str(error)))
+        sys.exit(1)
     console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
-                  f"{len(result.with_data)} of {len(result.panels)} charts have data")
+                  f"{len(result.with_data)} of {len(result.panels)} charts have data", markup=False)
     for panel in result.without_data:
-        console.print(f"[yellow]no data[/yellow] {panel.title}: {panel.missing}")
+        console.print("[yellow]no data[/yellow] " + escape(f"{panel.title}: {panel.missing}"))
     if screenshot_png is not None:
-        from sales_kpis.browser import screenshot
+        from sales_kpis.browser import NoChromium, screenshot
 
-        console.print(f"screenshot {screenshot(result.path, screenshot_png)}")
+        try:
+            console.print(f"screenshot {screenshot(result.path, screenshot_png)}", markup=False)
+        except NoChromium as error:
+            console.print("[red]no screenshot:[/red] " + escape(str(error)))
+            sys.exit(1)
 
 
 @main.command()
