@@ -53,6 +53,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sales_kpis.dbt_runner import DbtOptions, DbtRun, EventCallback, run_dbt
+from sales_kpis.project import project_dir
 
 #: Errors of a write that could not happen for lack of room (DuckDB reports them in its messages).
 DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
@@ -91,6 +92,19 @@ class PublishPaths:
     def wal(database: Path) -> Path:
         return database.with_name(database.name + ".wal")
 
+    @property
+    def target_path(self) -> Path:
+        """dbt's target directory for builds of this file (its parse state).
+
+        dbt re-parses the whole project when the profile changes, and the
+        profile holds the file dbt builds into: a build of this file's
+        staging file and a direct `dbt build` of warehouse/dev.duckdb cannot
+        share one parse state. Each keeps its own (target/ for dbt run
+        directly, this one for the runner), so going back and forth between
+        them re-parses nothing (docs/decisions/0038-one-parse-state.md).
+        """
+        return project_dir() / "target" / "publish" / self.published.name
+
 
 @dataclass
 class PublishResult:
@@ -125,7 +139,7 @@ def _cannot_write(path: Path, error: OSError, directory: bool = False) -> Publis
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return PublishError(f"cannot write {path}: {error.strerror} (the warehouse's directory must be writable "
                             "by the build)")
-    return PublishError(f"cannot write {path}: {error.strerror or error}")
+    return PublishError(f"cannot write {path}: {_first_line(error.strerror or error)}")
 
 
 def prepare_directory(directory: Path) -> None:
@@ -237,7 +251,7 @@ def keep_mode_and_group(replaced: Path, replacement: Path) -> list[str]:
     return []
 
 
-def _first_line(error: BaseException) -> str:
+def _first_line(error: BaseException | str) -> str:
     """An error's first line, and what to do when it says the disk is full."""
     text = str(error).strip()
     line = text.splitlines()[0] if text else type(error).__name__
@@ -322,6 +336,8 @@ def build_and_publish(
                              swapped=False, seeded=False)
 
     paths = PublishPaths(Path(options.database).resolve())
+    if options.target_path is None:
+        options = replace(options, target_path=paths.target_path)
     with exclusive_lock(paths.lock), private_files():
         # A database this process still holds (a previous in-process build)
         # must be closed before its file is copied or replaced.
