@@ -136,57 +136,11 @@ def _raw_dir_named(raw_dir: Path | None) -> tuple[Path, str]:
     return default_raw_dir(), f"the default raw-data directory {default_raw_dir()} (no --raw-dir)"
 
 
-def preflight(options, raw_dir_named: str, as_of_given: bool) -> str | None:
-    """Why a build cannot start, found before dbt starts (None when it can): the raw-data
-    directory, the target's adapter, the reporting currency against the data, and a partial
-    build whose settings differ from the warehouse's."""
-    from sales_kpis.dbt_runner import missing_adapter
-    from sales_kpis.publish import PublishError, check_writable, partial_build_conflict
-    from sales_kpis.settings import build_settings
-    from sales_kpis.validate import currency_without_rates
-
-    missing = missing_adapter(options.target)
-    if missing:
-        return f"--target {options.target}: {missing}"
-    if options.target != "duckdb":
-        return None
-    try:
-        check_writable(Path(options.database))
-    except PublishError as error:
-        return str(error)
-    if not Path(options.raw_dir).is_dir():
-        kind = "a file, not a directory" if Path(options.raw_dir).exists() else "no such directory"
-        return f"{raw_dir_named}: {kind} (sales-kpis validate --raw-dir DIR checks a raw-data directory)"
-    currency = build_settings(options.variables, options.as_of)["reporting_currency"]
-    reason = currency_without_rates(options.raw_dir, currency)
-    if reason:
-        given = "--var reporting_currency=" + currency if "reporting_currency" in options.variables else \
-            f"the reporting currency {currency} (dbt_project.yml; --var reporting_currency=...)"
-        return f"{given}: {reason}"
-    if options.select:
-        conflict = partial_build_conflict(Path(options.database), build_settings(options.variables, options.as_of),
-                                          options.select, as_of_given)
-        if conflict:
-            return conflict
-    return None
-
-
-def describe_failing_row(row: dict) -> str:
-    """A row a failing test returned, in words: model_rules' rows name the rule, how many rows break it and a key."""
-    if {"rule", "checks", "failing_rows", "checked_rows", "example_key"} <= row.keys():
-        def count(value: object) -> str:
-            return f"{value:,}" if isinstance(value, int) else str(value)
-
-        key = f", e.g. key {row['example_key']}" if row.get("example_key") not in (None, "") else ""
-        return f"{row['rule']} ({row['checks']}): {count(row['failing_rows'])} of {count(row['checked_rows'])} rows{key}"
-    return ", ".join(f"{name}={value}" for name, value in row.items())
-
-
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False, unit_tests: bool = False) -> bool:
-    from sales_kpis.dbt_runner import DbtOptions, failing_rows
-    from sales_kpis.publish import PublishError, build_and_publish
+    from sales_kpis.dbt_runner import DbtOptions, describe_failing_row, failing_rows
+    from sales_kpis.publish import PublishError, build_and_publish, build_problem
 
     raw_dir, raw_dir_named = _raw_dir_named(raw_dir)
     options = DbtOptions(
@@ -200,7 +154,7 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         full_refresh=full_refresh,
         unit_tests=unit_tests,
     )
-    reason = preflight(options, raw_dir_named, as_of_given=as_of is not None)
+    reason = build_problem(options, raw_dir_named, as_of_given=as_of is not None)
     if reason:
         console.print(f"[red]cannot build:[/red] {literal(reason)}")
         return False

@@ -241,3 +241,14 @@ def failing_rows(database: Path, compiled_sql: str, limit: int = 5) -> list[dict
         cursor = connection.execute(f"select * from ({compiled_sql}) as failing limit {int(limit)}")
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def describe_failing_row(row: dict) -> str:
+    """A row a failing test returned, in words: model_rules' rows name the rule, how many rows break it and a key."""
+    if {"rule", "checks", "failing_rows", "checked_rows", "example_key"} <= row.keys():
+        def count(value: object) -> str:
+            return f"{value:,}" if isinstance(value, int) else str(value)
+
+        key = f", e.g. key {row['example_key']}" if row.get("example_key") not in (None, "") else ""
+        return f"{row['rule']} ({row['checks']}): {count(row['failing_rows'])} of {count(row['checked_rows'])} rows{key}"
+    return ", ".join(f"{name}={value}" for name, value in row.items())

@@ -423,3 +423,38 @@ def partial_build_conflict(published: Path, settings: dict[str, str], select: li
     return (f"--select {' '.join(select)} rebuilds part of {published}, whose other models keep its settings: "
             f"{differences}. Build everything with the new settings (leave out --select), "
             f"or keep the warehouse's: {keep}")
+
+
+def build_problem(options: DbtOptions, raw_dir_named: str, as_of_given: bool) -> str | None:
+    """Why a build cannot start, found before dbt starts (None when it can), naming the option:
+    the target's adapter, the warehouse path, the raw-data directory (`raw_dir_named`: how the
+    user gave it), the reporting currency against the data's rates, and a partial build whose
+    settings differ from the warehouse's (as_of_given: whether --as-of was typed)."""
+    from sales_kpis.dbt_runner import missing_adapter
+    from sales_kpis.settings import build_settings
+    from sales_kpis.validate import currency_without_rates
+
+    missing = missing_adapter(options.target)
+    if missing:
+        return f"--target {options.target}: {missing}"
+    if options.target != "duckdb":
+        return None
+    try:
+        check_writable(Path(options.database))
+    except PublishError as error:
+        return str(error)
+    if not Path(options.raw_dir).is_dir():
+        kind = "a file, not a directory" if Path(options.raw_dir).exists() else "no such directory"
+        return f"{raw_dir_named}: {kind} (sales-kpis validate --raw-dir DIR checks a raw-data directory)"
+    currency = build_settings(options.variables, options.as_of)["reporting_currency"]
+    reason = currency_without_rates(options.raw_dir, currency)
+    if reason:
+        given = "--var reporting_currency=" + currency if "reporting_currency" in options.variables else \
+            f"the reporting currency {currency} (dbt_project.yml; --var reporting_currency=...)"
+        return f"{given}: {reason}"
+    if options.select:
+        conflict = partial_build_conflict(Path(options.database), build_settings(options.variables, options.as_of),
+                                          options.select, as_of_given)
+        if conflict:
+            return conflict
+    return None
