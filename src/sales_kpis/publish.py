@@ -131,9 +131,9 @@ def build_succeeded(run: DbtRun) -> bool:
     return run.success and run.exception is None and not run.failures
 
 
-def _cannot_write(path: Path, error: OSError, directory: bool = False) -> PublishError:
-    """A PublishError naming why `path` (a file, or a directory to create) cannot be written: one line."""
-    for parent in ([path] if directory else []) + list(path.parents):
+def _cannot_write(path: Path, error: OSError) -> PublishError:
+    """A PublishError naming why the file `path` cannot be written: one line."""
+    for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             return PublishError(f"cannot write {path}: {parent} is a file, not a directory")
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -142,19 +142,19 @@ def _cannot_write(path: Path, error: OSError, directory: bool = False) -> Publis
     return PublishError(f"cannot write {path}: {_first_line(error.strerror or error)}")
 
 
-def prepare_directory(directory: Path) -> None:
-    """Create the warehouse's directory if needed; PublishError (one line) when it cannot be."""
+def prepare_directory(path: Path) -> None:
+    """Create the directory of the file `path` if needed; PublishError (one line, naming the file) when it cannot be."""
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise _cannot_write(directory, error, directory=True) from error
+        raise _cannot_write(path, error) from error
 
 
 def check_writable(published: Path) -> None:
     """Before a build starts: the warehouse's directory exists or can be made, and the build can write
     in it (its lock file); PublishError naming the path and the reason otherwise."""
     paths = PublishPaths(Path(published).resolve())
-    prepare_directory(paths.directory)
+    prepare_directory(paths.published)
     try:
         with open(paths.lock, "a+"):
             pass
@@ -168,7 +168,7 @@ def check_writable(published: Path) -> None:
 @contextmanager
 def exclusive_lock(path: Path) -> Iterator[None]:
     """An exclusive, non-blocking flock on `path` (created if missing); PublishError if another build holds it."""
-    prepare_directory(path.parent)
+    prepare_directory(path)
     try:
         handle = open(path, "a+")
     except OSError as error:
