@@ -67,7 +67,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	@mkdir -p $(SCRATCH)
-	SALES_KPIS_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/sqlfluff lint models
+	SALES_KPIS_DBT_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/sqlfluff lint models
 
 # dbt parse writes the manifest (partial parsing after the first run: a few
 # seconds), dbt-score checks it: a model reading a layer it may not read (an
@@ -76,7 +76,7 @@ lint: $(STAMP)
 # (rules and their tables: pyproject.toml, dbt_score_rules/).
 lint-dbt: $(STAMP)
 	@mkdir -p $(SCRATCH)
-	SALES_KPIS_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/dbt parse --profiles-dir . \
+	SALES_KPIS_DBT_DUCKDB_PATH=$(SCRATCH)/lint.duckdb $(BIN)/dbt parse --profiles-dir . \
 		--target-path $(SCRATCH)/lint-target --log-path $(SCRATCH)/lint-logs --quiet
 	$(BIN)/dbt-score lint --manifest $(SCRATCH)/lint-target/manifest.json
 

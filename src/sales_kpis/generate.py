@@ -661,17 +661,14 @@ class _Generator:
         S, E = self.S, self.E
         self.users = _Users(rng, self.n_leads, S, E, self.freeze_day)
         self.rates = _Rates(rng, int(_month_start(np.array([S - 3 * 365 - 150]))[0]), E)
-        self._legacy_customers()
-        self._leads()
-        self._new_business()
-        self._customers()
-        self._later_opportunities()
-        self._subscriptions()
-        self._accounts()
-        self._activities_on_opportunities()
-        self._quotas()
-        self._targets()
-        self._small_tables()
+        for step, say in ((self._legacy_customers, "legacy customers"), (self._leads, "leads"),
+                          (self._new_business, "new business"), (self._customers, "customers"),
+                          (self._later_opportunities, "expansions and renewals"),
+                          (self._subscriptions, "subscriptions"), (self._accounts, "accounts"),
+                          (self._activities_on_opportunities, "activities"), (self._quotas, "quotas"),
+                          (self._targets, "targets"), (self._small_tables, "the small tables")):
+            self.say(f"generating {say}")
+            step()
         return {name: self.counts[name] for name in GENERATED_TABLES}
 
     # ------------------------------------------------------------------
@@ -882,8 +879,8 @@ class _Generator:
                 t = np.maximum(t, lo)
                 kind = _choice(rng, np.array([0.45, 0.45, 0.10]), len(t))
                 self._write_activities(usr, lead_num[act_lead], None, kind, t)
-            if months[a] % 6 == 0:
-                self.say(f"leads: {next_lead:,} of {self.n_leads:,}")
+            # Every month: the command line shows it at its own rate (live, or a line every 15 s when piped).
+            self.say(f"leads: {next_lead:,} of about {self.n_leads:,}")
         self._done(w_leads)
         self.conv = {k: np.concatenate([p[k] for p in conv_parts]) for k in conv_parts[0]}
         self.n_nb_primary = opp_counter
