@@ -131,3 +131,59 @@ def test_incremental_section_compares_each_fact_and_the_run_without_tests(tmp_pa
                      "| data tests: sum / busy wall span | 12.0 / 8.0 s | | |",
                      "(start-up 5.5 s) | 24.0 s | 100.0 s | 0.24 |"):
         assert expected in text, expected
+
+
+def test_scales_reach_100_million_leads() -> None:
+    assert bench.SCALES["XL"] == 100_000_000 == 10 * bench.SCALES["L"]
+    assert bench.BenchOptions(leads=100_000_000, everyday=True, peer=True).run_name == \
+        "XL-seed42-leads100000000-everyday-peer"
+
+
+def test_a_child_process_is_measured_and_stopped_past_its_memory_limit(tmp_path: Path) -> None:
+    import sys
+
+    small = bench.timed_process([sys.executable, "-c", "print('hello')"], tmp_path / "small.log",
+                                memory_limit_bytes=2**30)
+    assert small.returncode == 0 and small.stopped_at_bytes is None
+    assert small.max_rss_bytes > 2**20 and small.wall_seconds > 0 and len(small.load_before) == 3
+    assert (tmp_path / "small.log").read_text().strip() == "hello"
+    # holds 400 MiB for up to 30 s: stopped well before that once past 200 MiB
+    big = bench.timed_process([sys.executable, "-c", "import time; block = bytearray(400 * 2**20); time.sleep(30)"],
+                              tmp_path / "big.log", memory_limit_bytes=200 * 2**20)
+    assert big.stopped_at_bytes is not None and big.stopped_at_bytes > 200 * 2**20
+    assert big.returncode != 0 and big.wall_seconds < 20
+
+
+def _process(wall: float, cpu: float, peak_gib: float, **extra) -> dict:
+    return {"success": True, "returncode": 0, "wall_seconds": wall, "cpu_seconds": cpu,
+            "peak_rss_bytes": int(peak_gib * 2**30), "peak_rss_gib": peak_gib,
+            "load_average_before": [1.5, 1, 1], "load_average_after": [2.0, 1, 1], **extra}
+
+
+def test_the_project_is_compared_with_its_peer() -> None:
+    run_results = {"elapsed_seconds": 6.0, "failed": [], "top_models": [], "top_tests": [], "by_kind": {
+        "model": {"count": 50, "seconds": 6.0, "busy_wall_seconds": 4.0},
+        "test": {"count": 90, "seconds": 2.0, "busy_wall_seconds": 1.5},
+        "hook": {"count": 1, "seconds": 0.5, "busy_wall_seconds": 0.5}}}
+    report = {
+        "build": _process(13.0, 20.0, 0.35, startup_seconds=7.0),
+        "everyday": _process(10.0, 16.0, 0.35, startup_seconds=4.0),
+        "peer": _process(20.0, 19.0, 1.4, steps={"read_and_prepare": 5.0}, rows={"kpi_retention": 174}),
+        "results": run_results, "everyday_results": run_results,
+    }
+    report["project_and_peer"] = ratios = bench.project_and_peer_ratios(report)
+    assert ratios == {"project_build": "everyday", "first_over_everyday_wall": 1.3, "project_over_peer_wall": 0.5,
+                      "project_over_peer_cpu": 0.84, "project_over_peer_peak": 0.25}
+    text = "\n".join(bench._project_and_peer_markdown(report))
+    for expected in ("| project: everyday build (the same directory again: partial parse) | 10.0 s | 16.0 s | 0.35 GiB "
+                     "| 1.50 / 2.00 | success |",
+                     "| **project / peer, wall** (the everyday build) | **0.50** |",
+                     "| first build / everyday build (wall) | 1.30 |",
+                     "| dbt start-up (interpreter, imports, parse) | 7.0 s | 4.0 s |",
+                     "| models: busy wall span (sum of execution times) | 4.0 s (6.0 s, 50 nodes) |",
+                     "| read_and_prepare | 5.00 |"):
+        assert expected in text, expected
+    stopped = dict(report, peer=_process(30.0, 29.0, 11.9, success=False, returncode=-9, stopped_at_gib=11.8,
+                                         memory_limit_gib=11.7))
+    assert "project_over_peer_wall" not in bench.project_and_peer_ratios(stopped)
+    assert "stopped at 11.8 GiB (limit 11.7 GiB)" in "\n".join(bench._project_and_peer_markdown(stopped))
