@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyarrow as pa
@@ -187,3 +188,53 @@ def test_the_project_is_compared_with_its_peer() -> None:
                                          memory_limit_gib=11.7))
     assert "project_over_peer_wall" not in bench.project_and_peer_ratios(stopped)
     assert "stopped at 11.8 GiB (limit 11.7 GiB)" in "\n".join(bench._project_and_peer_markdown(stopped))
+
+
+def test_the_memory_of_a_process_tree_is_added_up(tmp_path: Path) -> None:
+    import sys
+
+    # a child and its own child hold 150 MiB each at the same time
+    holder = "import time; block = bytearray(150 * 2**20); time.sleep(3)"
+    parent = (f"import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', {holder!r}]); "
+              "block = bytearray(150 * 2**20); child.wait()")
+    run = bench.timed_process([sys.executable, "-c", parent], tmp_path / "tree.log", track_tree=True)
+    assert run.returncode == 0
+    assert run.peak_tree_bytes > 300 * 2**20 > run.max_rss_bytes
+
+
+def test_a_build_that_spills_can_open_its_next_connection(tmp_path: Path, monkeypatch) -> None:
+    """profiles.yml: DuckDB spills to the temporary directory, which is opened once.
+
+    dbt-duckdb opens the file with the profile's config_options and applies
+    its settings on every new connection (SET ...); DuckDB refuses to move its
+    temporary directory once it has spilled there, even to the same path. So
+    a 100M-lead build that spilled failed on its next node when the directory
+    was a setting. The profile's own values are used, rendered as dbt would.
+    """
+    import duckdb
+    import jinja2
+    import yaml
+
+    database = tmp_path / "wh.duckdb"
+    monkeypatch.setenv("SALES_KPIS_DUCKDB_PATH", str(database))
+    monkeypatch.delenv("SALES_KPIS_DUCKDB_TEMP_DIR", raising=False)
+    output = yaml.safe_load((bench.project_dir() / "profiles.yml").read_text())["sales_kpis"]["outputs"]["duckdb"]
+
+    def render(value) -> str:
+        return jinja2.Template(str(value)).render(env_var=lambda name, default=None: os.environ.get(name, default))
+
+    config = {key: render(value) for key, value in (output.get("config_options") or {}).items()}
+    settings = {key: render(value) for key, value in output["settings"].items()}
+    assert (config.get("temp_directory") or settings.get("temp_directory")) == f"{database}.tmp"
+    settings.update(memory_limit="64MB", threads="1")
+    with duckdb.connect(str(database), config=config) as connection:
+        def cursor():  # what dbt-duckdb does for each connection
+            opened = connection.cursor()
+            for key, value in settings.items():
+                opened.execute(f"SET {key} = '{value}'")
+            return opened
+
+        cursor().execute("create table spilled as select range as i, md5(range::varchar) as s "
+                         "from range(700000) order by s")
+        assert Path(f"{database}.tmp").is_dir()
+        assert cursor().execute("select count(*) from spilled").fetchone()[0] == 700_000

@@ -233,6 +233,7 @@ class ProcessRun:
     load_after: tuple[float, float, float]
     log_path: Path
     stopped_at_bytes: int | None = None  # resident memory when the watchdog stopped it
+    peak_tree_bytes: int | None = None  # the most the process and its descendants held together (sampled)
 
 
 @dataclass
@@ -250,30 +251,55 @@ def _resident_bytes(pid: int) -> int:
         return 0
 
 
+def _process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, []))
+    return tree
+
+
 def timed_process(args: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None,
-                  memory_limit_bytes: int | None = None) -> ProcessRun:
+                  memory_limit_bytes: int | None = None, track_tree: bool = False) -> ProcessRun:
     """Run a child process: its wall time, CPU time and peak RSS (``os.wait4``), stdout and stderr to log_path.
 
     With memory_limit_bytes, a watchdog stops the child (SIGKILL) once its
     resident memory passes the limit, so an over-sized run cannot exhaust a
-    shared machine; the run then reports where it was stopped.
+    shared machine; the run then reports where it was stopped. With
+    track_tree, the watchdog also samples the memory of the child and all its
+    descendants together (e.g. a Spark JVM beside its Python driver, which
+    wait4's peak, the largest single process, does not add up).
     """
     load_before = os.getloadavg()
     stopped: list[int] = []
+    peak_tree = [0]
     with open(log_path, "wb") as log:
         started = time.perf_counter()
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         done = threading.Event()
 
         def watch() -> None:
-            while not done.wait(0.2):
-                resident = _resident_bytes(process.pid)
-                if resident > memory_limit_bytes:
+            while not done.wait(0.2 if memory_limit_bytes else 0.5):
+                resident = (sum(_resident_bytes(pid) for pid in _process_tree(process.pid)) if track_tree
+                            else _resident_bytes(process.pid))
+                peak_tree[0] = max(peak_tree[0], resident)
+                if memory_limit_bytes and resident > memory_limit_bytes:
                     stopped.append(resident)
                     process.kill()
                     return
 
-        watchdog = threading.Thread(target=watch, daemon=True) if memory_limit_bytes else None
+        watchdog = threading.Thread(target=watch, daemon=True) if memory_limit_bytes or track_tree else None
         if watchdog:
             watchdog.start()
         _, status, usage = os.wait4(process.pid, 0)
@@ -285,7 +311,8 @@ def timed_process(args: list[str], log_path: Path, env: dict[str, str] | None = 
     return ProcessRun(command=args, returncode=process.returncode, wall_seconds=wall,
                       cpu_seconds=usage.ru_utime + usage.ru_stime, max_rss_bytes=int(usage.ru_maxrss) * 1024,
                       load_before=load_before, load_after=os.getloadavg(), log_path=log_path,
-                      stopped_at_bytes=stopped[0] if stopped else None)
+                      stopped_at_bytes=stopped[0] if stopped else None,
+                      peak_tree_bytes=peak_tree[0] if track_tree else None)
 
 
 def run_build_subprocess(raw_dir: Path, run_dir: Path, options: BenchOptions,
