@@ -244,3 +244,25 @@ def test_a_build_that_spills_can_open_its_next_connection(tmp_path: Path, monkey
         assert cursor().execute("select count(*) from spilled").fetchone()[0] == 700_000
         with read_only(database) as reader:
             assert reader.execute("select count(*) from spilled").fetchone()[0] == 700_000
+
+
+def test_the_spark_report_says_whether_every_mart_was_equal() -> None:
+    from sales_kpis.devtools import spark_scale
+
+    report = {"created_at": "2026-12-07T20:33:28+00:00", "leads": 1_000_000, "driver_memory": "4g",
+              "shuffle_partitions": 4, "data_tests": True, "command": "pytest ...", "passed": True,
+              "wall_seconds": 1800.0, "peak_tree_gib": 5.5, "peak_single_process_gib": 2.1,
+              "machine_memory_gib": 23.5, "load_average_before": [2.0, 1, 1], "load_average_after": [3.0, 1, 1],
+              "environment": {"git_commit": "abc1234", "cores": 2}, "log_tail": ["E   AssertionError: kpi_x"],
+              "builds": {"duckdb": {"seconds": 60.0},
+                         "spark": {"seconds": 1500.0, "nodes": 262, "marts_compared": 24, "kpi_marts_compared": 16,
+                                   "rows_compared": 3_000_000, "kpi_rows_compared": 40_000}}}
+    text = spark_scale.render(report)
+    for expected in ("# Spark at 1,000,000 leads", "| result | every mart equal to DuckDB |",
+                     "| **Spark: full `dbt build`** (262 nodes, data tests included) | **1500.0 s** |",
+                     "| rows compared (in the kpi_ marts) | 3,000,000 (40,000) |",
+                     "(Python, dbt and the Spark JVM together) | **5.5 GiB** |"):
+        assert expected in text, expected
+    assert "AssertionError" not in text
+    failed = spark_scale.render(dict(report, passed=False))
+    assert "| result | FAILED |" in failed and "E   AssertionError: kpi_x" in failed
