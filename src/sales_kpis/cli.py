@@ -361,8 +361,8 @@ def demo(context: click.Context, raw_dir: Path | None, database: Path | None, le
 
 @main.command()
 @click.option("--leads", type=int, default=None, help="Leads to generate (or use --scale).")
-@click.option("--scale", type=click.Choice(["S", "M", "L"], case_sensitive=False), default=None,
-              help="Named scale: S = 10k, M = 1M, L = 10M leads.")
+@click.option("--scale", type=click.Choice(["S", "M", "L", "XL"], case_sensitive=False), default=None,
+              help="Named scale: S = 10k, M = 1M, L = 10M, XL = 100M leads.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--threads", type=int, default=None, help="DuckDB worker threads (default: DuckDB's, one per core).")
 @click.option("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (default: the profile's).")
@@ -378,8 +378,14 @@ def demo(context: click.Context, raw_dir: Path | None, database: Path | None, le
 @click.option("--incremental", is_flag=True,
               help="Also time a daily incremental build (built as of the day before, then as of --as-of), "
                    "and the same day without data tests (dbt run).")
+@click.option("--everyday", is_flag=True,
+              help="Also time a second full build in the same directory (dbt parses partially): the everyday build.")
+@click.option("--peer", is_flag=True,
+              help="Also run the peer (the headline marts in pandas, from the same raw files) and compare.")
+@click.option("--peer-memory-limit", type=float, default=None,
+              help="Stop the peer past this resident memory, in GiB (default: half the machine's memory).")
 def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse,
-          unit_tests, incremental) -> None:
+          unit_tests, incremental, everyday, peer, peer_memory_limit) -> None:
     """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
     from sales_kpis.devtools.bench import SCALES, BenchOptions, run_benchmark
     from sales_kpis.project import project_dir
@@ -390,12 +396,13 @@ def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache
                            dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
                            cache_dir=cache_dir or project_dir() / "bench" / "cache",
                            select=list(select), as_of=as_of, warm_parse=warm_parse,
-                           unit_tests=unit_tests, incremental=incremental)
+                           unit_tests=unit_tests, incremental=incremental, everyday=everyday, peer=peer,
+                           peer_memory_limit_gib=peer_memory_limit)
     report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
     click.echo(Path(report["paths"]["markdown"]).read_text())
     console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
-    incremental_ok = report.get("incremental", {}).get("success", True)
-    sys.exit(0 if report["build"]["success"] and incremental_ok else 1)
+    others_ok = all(report.get(part, {}).get("success", True) for part in ("incremental", "everyday", "peer"))
+    sys.exit(0 if report["build"]["success"] and others_ok else 1)
 
 
 if __name__ == "__main__":
