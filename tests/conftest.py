@@ -38,6 +38,10 @@ from sales_kpis.warehouse import read_write  # noqa: E402
 AS_OF = "2026-10-31"
 #: Seed of the session's generated data.
 SEED = 7
+#: The mid-month build of the same company (mid_month_warehouse): an as-of
+#: date inside a month, fiscal years from July, CSV input.
+MID_MONTH_AS_OF = "2025-03-15"
+MID_MONTH_FISCAL_START = 7
 
 
 def session_leads() -> int:
@@ -199,6 +203,7 @@ class BuiltWarehouse:
     run: DbtRun
     target_path: Path
     as_of: str = AS_OF
+    fiscal_year_start_month: int = 1
     _relations: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -243,3 +248,19 @@ def built_warehouse(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFa
     assert build_ok(run), describe_run(run)
     return BuiltWarehouse(database=workdir / "wh.duckdb", raw_dir=generated_raw_dir, run=run,
                           target_path=workdir / "target")
+
+
+@pytest.fixture(scope="session")
+def mid_month_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The session's company (same seed and size) as CSV files, built as of MID_MONTH_AS_OF with fiscal
+    years from MID_MONTH_FISCAL_START: the as-of month is measured to date. Models and data tests only."""
+    from sales_kpis.generate import generate
+
+    raw_dir = tmp_path_factory.mktemp("generated-csv") / "raw"
+    generate(raw_dir, seed=SEED, leads=session_leads(), fmt="csv")
+    workdir = tmp_path_factory.mktemp("warehouse-mid-month")
+    run = run_build(raw_dir, workdir, as_of=MID_MONTH_AS_OF, unit_tests=False,
+                    variables={"fiscal_year_start_month": MID_MONTH_FISCAL_START})
+    assert build_ok(run), describe_run(run)
+    return BuiltWarehouse(database=workdir / "wh.duckdb", raw_dir=raw_dir, run=run, target_path=workdir / "target",
+                          as_of=MID_MONTH_AS_OF, fiscal_year_start_month=MID_MONTH_FISCAL_START)
