@@ -280,7 +280,7 @@ class Deal:
     segment: str
     opportunity_type: str
     created_at: pd.Timestamp
-    close_date: dt.date
+    close_date: dt.date | None  # None: an open deal without an expected close date
     arr: Decimal
     is_closed: bool
     is_won: bool
@@ -303,7 +303,7 @@ def deals(raw: Raw) -> list[Deal]:
     for row in raw.opportunities:
         created = to_ts(row["created_at"])
         close = to_date(row["close_date"])
-        if created.date() > close:  # closing before creation: created on the close date
+        if close is not None and created.date() > close:  # closing before creation: created on the close date
             created = pd.Timestamp(close)
         if created >= raw.cutoff:
             continue
@@ -311,6 +311,10 @@ def deals(raw: Raw) -> list[Deal]:
         amount = amount if amount > 0 else Decimal(0)
         stage = raw.stages[row["stage_name"]]
         history = by_opportunity.get(row["opportunity_id"])
+        if close is None and stage["closed"]:
+            # closed without a close date: the day it entered its closed stage, else of updated_at, else of creation
+            entered = [to_ts(h["entered_at"]) for h in history or [] if h["stage_name"] == row["stage_name"]]
+            close = to_date(max(entered)) if entered else to_date(row.get("updated_at")) or created.date()
         if history:
             entries = [(to_ts(h["entered_at"]), h["stage_name"]) for h in history if to_ts(h["entered_at"]) < raw.cutoff]
         else:
@@ -323,9 +327,10 @@ def deals(raw: Raw) -> list[Deal]:
             opportunity_type=str(row["opportunity_type"]).strip().lower(),
             created_at=created,
             close_date=close,
-            arr=money(amount * raw.rate(currency_of(row["currency"]), close)),
-            is_closed=stage["closed"] and close <= raw.as_of,
-            is_won=stage["won"] and close <= raw.as_of,
+            # an open deal without an expected close date converts at the as-of date
+            arr=money(amount * raw.rate(currency_of(row["currency"]), close or raw.as_of)),
+            is_closed=stage["closed"] and close is not None and close <= raw.as_of,
+            is_won=stage["won"] and close is not None and close <= raw.as_of,
             entries=sorted(entries, key=lambda entry: entry[0]),
         ))
     return out
@@ -729,7 +734,7 @@ def forecast_inputs(raw: Raw, all_deals: list[Deal], metrics: Metrics, day: dt.d
     for deal in all_deals:
         if deal.opportunity_type not in types or (segment is not None and deal.segment != segment):
             continue
-        if deal.created_on <= day < deal.close_date <= end:
+        if deal.close_date is not None and deal.created_on <= day < deal.close_date <= end:
             open_arr += deal.arr
             stage = stage_at(raw, deal, day)
             won, closed = outcomes.get(stage, (0, 0)) if stage is not None else (0, 0)

@@ -1,7 +1,8 @@
 {#-
     Record-level anomalies in the raw data, one row per record and problem,
     with the rule that was applied to it: the record-level rules of the raw
-    contract's catalogue (record_issues). The build goes on (a warning); the
+    contract's catalogue, and the warnings the build treats in its own way
+    (record_issues). The build goes on (a warning); the
     rows stay visible here instead of being dropped or double-counted
     silently. Structural problems never reach this table: they stop the build.
 -#}
@@ -18,6 +19,7 @@ with issues as (
         "products": ref("stg_crm__products"),
         "activities": ref("stg_crm__activities"),
         "opportunity_history": ref("stg_crm__opportunity_history"),
+        "stages": ref("stg_crm__stages"),
     }, ref("stg_crm__deleted_records")) }}
 )
 
