@@ -16,7 +16,6 @@
     parts joined with `|`.
 -#}
 {% macro record_issues(staged, deleted_records) %}
-    {%- set string = dbt.type_string() -%}
     {%- set contract = raw_contract() -%}
     {%- set selects = [] -%}
     {%- for table, spec in contract.items() -%}
@@ -34,13 +33,10 @@
             {%- for column in spec.columns if column.name in present or ("raw_" ~ column.name) in present -%}
                 {%- do delivered.append(("raw_" ~ column.name ~ " as " ~ column.name) if ("raw_" ~ column.name) in present else column.name) -%}
             {%- endfor -%}
-            {%- set key_parts = [] -%}
-            {%- for column in spec.primary_key -%}
-                {%- do key_parts.append("coalesce(cast(records." ~ column ~ " as " ~ string ~ "), '')") -%}
-            {%- endfor -%}
+
             {%- for rule in rules -%}
                 {%- set select = "select\n        '" ~ table ~ "' as table_name,\n        "
-                    ~ key_parts | join(" || '|' || ") ~ " as record_key,\n        '" ~ rule.column ~ "' as column_name,\n        '"
+                    ~ contract_record_key(table, "records") ~ " as record_key,\n        '" ~ rule.column ~ "' as column_name,\n        '"
                     ~ rule.problem ~ "' as problem_type,\n        "
                     ~ record_message(rule.message, "records") ~ " as problem,\n        '"
                     ~ dbt.escape_single_quotes(rule.repair) ~ "' as rule_applied\n    from (select " ~ delivered | join(", ")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sales_kpis.project import default_database, default_raw_dir
@@ -124,16 +125,29 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         summary.add_row(resource_type, str(counts["pass"] + counts["success"]), str(counts["warn"]),
                         str(counts["fail"]), str(counts["error"]), str(counts["skipped"]))
     console.print(summary)
+
+    def show_rows(node, limit: int, label: str) -> None:
+        """A few of a test's rows (DuckDB): which records a warning or a failure is about."""
+        if node.resource_type != "test" or not node.compiled_code or target != "duckdb":
+            return
+        try:
+            rows = failing_rows(result.built, node.compiled_code, limit=limit)
+        except Exception:  # the rows are a courtesy; the test is already named
+            return
+        for row in rows:
+            # a dq_ table's row says what is wrong in words; any other row is shown whole
+            text = (f"{row['table_name']} {row['record_key']}: {row['problem']}"
+                    if {"table_name", "record_key", "problem"} <= set(row) else str(row))
+            console.print(f"    {label}: {escape(text[:300])}")
+        if node.failures and node.failures > len(rows):
+            console.print(f"    ... and {node.failures - len(rows):,} more")
+
     for warning in run.warnings:
-        console.print(f"[yellow]warn[/yellow] {warning.name}: {warning.message}")
+        console.print(f"[yellow]warn[/yellow] {warning.name}: {escape(warning.message or '')}")
+        show_rows(warning, 5, "row")
     for failure in run.failures:
-        console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {failure.message}")
-        if failure.resource_type in {"test", "unit_test"} and failure.compiled_code and target == "duckdb" and failure.resource_type == "test":
-            try:
-                for row in failing_rows(result.built, failure.compiled_code, limit=3):
-                    console.print(f"    failing row: {str(row)[:300]}")
-            except Exception:  # the rows are a courtesy; the failure is already named
-                pass
+        console.print(f"[red]{failure.status}[/red] {failure.resource_type} {failure.name}: {escape(failure.message or '')}")
+        show_rows(failure, 3, "failing row")
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {run.exception}")
     stale = sorted(failure.name for failure in run.failures if SCHEMA_OUT_OF_SYNC in (failure.message or ""))
