@@ -518,7 +518,12 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
 
     metrics = "', '".join(MONEY_METRICS)
     if warehouse.has("kpi_forecast"):
-        relation = warehouse.require("kpi_forecast")
+        try:
+            relation = warehouse.require("kpi_forecast")
+        except NoData as empty:
+            raise NoData(f"{empty}: no company or segment target is set on the fiscal quarter or year of the as-of "
+                          "date (a target on other dates, e.g. calendar quarters under a fiscal year that starts in "
+                          "another month, is not forecast; dq_record_issues names them)") from empty
         data = warehouse.df(
             f"""
             select target_id, metric, target_value, actual_to_date, run_rate_forecast, pipeline_forecast,
