@@ -247,9 +247,10 @@ def chart_funnel(warehouse: Warehouse, context: ReportContext):
         except NoData as reason:
             missing.append(str(reason))
             return None
+        company = " and level = 'company'" if mart in ("kpi_pipeline_creation", "kpi_new_business") else ""
         row = warehouse.df(
             f"select {', '.join(f'sum({column}) as {column}' for column in columns)} from {relation} "
-            "where period_grain = 'month' and period_start between ? and ?", window).iloc[0]
+            f"where period_grain = 'month'{company} and period_start between ? and ?", window).iloc[0]
         return {column: float(row[column] or 0) for column in columns}
 
     leads = sums("kpi_lead_generation", ["leads_created", "cohort_mqls", "cohort_sqls", "cohort_converted"])
