@@ -169,7 +169,7 @@ def mf_project(built_warehouse, tmp_path_factory) -> dict:
 
 
 def run_mf(mf_project: dict, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {**__import__("os").environ, "SALES_KPIS_DUCKDB_PATH": str(mf_project["database"]),
+    environment = {**__import__("os").environ, "SALES_KPIS_DBT_DUCKDB_PATH": str(mf_project["database"]),
                    "SALES_KPIS_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
     environment.pop("DBT_PROFILES_DIR", None)
     environment.pop("DBT_PROJECT_DIR", None)

@@ -7,11 +7,11 @@
     - actual_to_date: the metric from the period start to T;
     - trailing_3m_monthly_avg: the metric over the three complete months
       ending at the last month end on or before T, divided by 3;
-    - remaining_months: the part of the period not measured yet at T. For
-      month-end metrics (net_new_arr, expansion_arr) the number of month ends
-      after T up to the period end; for daily metrics (bookings) the whole
-      months after T's month plus the unelapsed share of T's month
-      (as of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left);
+    - remaining_months: the part of the period not measured yet at T: the
+      whole months after T's month plus the unelapsed share of T's month (as
+      of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left). The
+      same for month-end metrics (net_new_arr, expansion_arr): T's month is
+      measured to date (its movement up to T is in actual_to_date);
     - open_pipeline_arr / weighted_pipeline_arr: opportunities of the metric's
       pipeline types created by T and with close_date in (T, period end],
       weighted by the historical win rate (by amount) of their stage at T,
@@ -333,7 +333,7 @@ final as (
         cast(
             {{ dbt.datediff('forecast_periods.last_month_end', 'forecast_periods.period_end', 'month') }}
             - case
-                when forecastable_metrics.measured_at = 'month_end' or forecast_periods.forecast_date = forecast_periods.last_month_end then 0
+                when forecast_periods.forecast_date = forecast_periods.last_month_end then 0
                 else
                     cast({{ dbt.datediff('forecast_periods.forecast_month_start', 'forecast_periods.forecast_date', 'day') }} + 1 as {{ type_amount() }})
                     / ({{ dbt.datediff('forecast_periods.forecast_month_start', dbt.dateadd('month', 1, 'forecast_periods.forecast_month_start'), 'day') }})
