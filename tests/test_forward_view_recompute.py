@@ -461,10 +461,8 @@ def compare_rows(tally: Tally, name: str, expected: dict, warehouse: list[dict],
     got = {key(row): row for row in warehouse}
     tally.count(f"{name} unique keys", len(got), len(warehouse))
     for row_key, values in expected.items():
-        if row_key not in got:
-            if nonzero(values, columns):
-                tally.mismatches.append(f"{name}: missing row {row_key}")
-            continue
+        if row_key not in got and nonzero(values, columns):
+            tally.mismatches.append(f"{name}: missing row {row_key}")
     for row_key, row in got.items():
         if row_key not in expected and any(row.get(column) for column in columns):
             tally.mismatches.append(f"{name}: unexpected row {row_key}: {[row.get(c) for c in columns]}")
