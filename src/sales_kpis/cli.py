@@ -274,7 +274,7 @@ def report(out_dir: Path, database: Path | None, currency: str | None, screensho
 
 @main.command()
 @click.option("--mart", "mart", default=None, help="The mart to export, e.g. kpi_rep_attainment.")
-@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment in one workbook (--out PATH.xlsx).")
+@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment, commit and coverage in one workbook (--out PATH.xlsx).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default=None,
               help="File format (default: from the --out suffix).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
