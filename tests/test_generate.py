@@ -279,3 +279,54 @@ def test_funnel_story(tmp_path):
         count(*) filter (where hired_on <= date '{END}' and coalesce(left_on, date '9999-12-31') >= date '{END}')
         from users where role = 'sdr'""").fetchone()
     assert sdrs[1] <= sdrs[0] + 1
+
+
+# --- memory: staff pickers and row groups (same data, less held at once) ---------------
+def _dense_picks(users, team: int, ramp_weighted: bool, rng, days):
+    """The staff picker over the whole days x members weight matrix (what _Staff stores in part)."""
+    import numpy as np
+
+    members = np.nonzero(users.rep_team == team)[0]
+    all_days = np.arange(users.S, users.E + 1, dtype=np.int64)
+    w = ((users.hired[members][None, :] <= all_days[:, None])
+         & (all_days[:, None] <= users.left[members][None, :])).astype(np.float64)
+    if ramp_weighted:
+        months = (all_days[:, None] - users.hired[members][None, :]) / 30.44
+        w *= np.clip(0.25 + 0.75 * months / users.ramp[members][None, :], 0.25, 1.0)
+    cum = np.cumsum(w, axis=1)
+    grid = (cum / cum[:, -1:] + np.arange(len(all_days))[:, None]).ravel()
+    d = np.clip(np.asarray(days, dtype=np.int64) - users.S, 0, len(all_days) - 1)
+    pos = np.searchsorted(grid, d + rng.random(len(d)) * (1 - 1e-9), side="right")
+    return members[np.clip(pos - d * len(members), 0, len(members) - 1)], w.sum(axis=1)
+
+
+def test_staff_picks_whom_the_whole_weight_matrix_would():
+    import numpy as np
+
+    from sales_kpis import generate as gen
+
+    start, end = gen._day("2024-01-01"), gen._day(END)
+    users = gen._Users(np.random.default_rng(11), 200_000, start, end, end - 270)
+    days = np.random.default_rng(5).integers(start - 10, end + 10, 50_000)
+    for team in range(len(gen._TEAM_SPECS)):
+        weighted = gen._TEAM_SPECS[team][1] != "sdr"
+        staff = gen._Staff(users, team, ramp_weighted=weighted)
+        expected, weight = _dense_picks(users, team, weighted, np.random.default_rng(team), days)
+        assert (staff.pick(np.random.default_rng(team), days) == expected).all(), team
+        assert (staff.weight == weight).all(), team
+        assert len(staff.grid) < 0.9 * len(weight) * len(np.unique(expected)), "only employed members are stored"
+
+
+def test_tables_written_a_row_group_at_a_time_are_the_same_files(tmp_path, monkeypatch):
+    from sales_kpis import generate as gen
+
+    monkeypatch.setattr(gen, "ROW_GROUP_ROWS", 50)
+    generate(tmp_path / "sliced", seed=9, leads=2_000)
+    sizes = [metadata.row_group(i).num_rows for metadata in
+             (pq.ParquetFile(path).metadata for path in (tmp_path / "sliced").iterdir())
+             for i in range(metadata.num_row_groups)]
+    assert max(sizes) == 50 and sizes.count(50) >= 20
+    # the same tables written whole (Parquet then splits them into row groups of 50 rows)
+    monkeypatch.setattr(gen._TableWriter, "write_rows", lambda self, n, columns: self.write(**columns(slice(0, n))))
+    generate(tmp_path / "whole", seed=9, leads=2_000)
+    assert _digest(tmp_path / "sliced") == _digest(tmp_path / "whole")

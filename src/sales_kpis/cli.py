@@ -235,21 +235,31 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
 @click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
 def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
     """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
-    from sales_kpis.report import write_report
+    from rich.markup import escape
+
+    from sales_kpis.report import ReportError, write_report
 
     database = database or default_database()
     if not Path(database).exists():
-        console.print(f"[red]no warehouse at {database}[/red]: run `sales-kpis build` first")
+        console.print(f"[red]no warehouse at {escape(str(database))}[/red]: run `sales-kpis build` first")
         sys.exit(1)
-    result = write_report(database, out_dir, currency=currency)
+    try:
+        result = write_report(database, out_dir, currency=currency)
+    except ReportError as error:
+        console.print("[red]report not written:[/red] " + escape(str(error)))
+        sys.exit(1)
     console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
-                  f"{len(result.with_data)} of {len(result.panels)} charts have data")
+                  f"{len(result.with_data)} of {len(result.panels)} charts have data", markup=False)
     for panel in result.without_data:
-        console.print(f"[yellow]no data[/yellow] {panel.title}: {panel.missing}")
+        console.print("[yellow]no data[/yellow] " + escape(f"{panel.title}: {panel.missing}"))
     if screenshot_png is not None:
-        from sales_kpis.browser import screenshot
+        from sales_kpis.browser import NoChromium, screenshot
 
-        console.print(f"screenshot {screenshot(result.path, screenshot_png)}")
+        try:
+            console.print(f"screenshot {screenshot(result.path, screenshot_png)}", markup=False)
+        except NoChromium as error:
+            console.print("[red]no screenshot:[/red] " + escape(str(error)))
+            sys.exit(1)
 
 
 @main.command()
@@ -263,6 +273,8 @@ def report(out_dir: Path, database: Path | None, currency: str | None, screensho
 @click.option("--column-names", is_flag=True, help="Keep the marts' column names instead of finance labels.")
 def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
     """Write a mart (or the finance bundle) to CSV, Parquet or Excel, stamped with the as-of date."""
+    from rich.markup import escape
+
     from sales_kpis.export import ExportError, export_finance_bundle, export_mart
 
     if bool(mart) == bool(finance_bundle):
@@ -273,15 +285,17 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
         else:
             result = export_mart(database or default_database(), mart, fmt, out, column_names=column_names)
     except ExportError as error:
-        console.print(f"[red]export failed:[/red] {error}")
+        console.print("[red]export failed:[/red] " + escape(str(error)))
         sys.exit(1)
     for sheet in result.sheets:
         period = f"{sheet.first_period} .. {sheet.last_period}" if sheet.first_period else "no period"
-        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period})")
+        totals = f", {sheet.totals} totals rows" if sheet.totals else ""
+        console.print(f"{sheet.mart}: {sheet.rows:,} rows ({period}){totals}", markup=False)
     for mart_name in result.missing:
         console.print(f"[yellow]not in the warehouse, left out:[/yellow] {mart_name}")
     console.print(f"wrote {result.path} ({result.fmt}), as of {result.stamp.as_of_date}, "
-                  f"amounts in {result.stamp.reporting_currency}")
+                  f"amounts in {result.stamp.reporting_currency}; mode {result.path.stat().st_mode & 0o777:04o} "
+                  "(no access for others: docs/guides/finance.md says how to share it)", markup=False)
 
 
 #: `sales-kpis import` datasets: name -> (module, function, what it is).
@@ -347,8 +361,8 @@ def demo(context: click.Context, raw_dir: Path | None, database: Path | None, le
 
 @main.command()
 @click.option("--leads", type=int, default=None, help="Leads to generate (or use --scale).")
-@click.option("--scale", type=click.Choice(["S", "M", "L"], case_sensitive=False), default=None,
-              help="Named scale: S = 10k, M = 1M, L = 10M leads.")
+@click.option("--scale", type=click.Choice(["S", "M", "L", "XL"], case_sensitive=False), default=None,
+              help="Named scale: S = 10k, M = 1M, L = 10M, XL = 100M leads.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--threads", type=int, default=None, help="DuckDB worker threads (default: DuckDB's, one per core).")
 @click.option("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 3GB (default: the profile's).")
@@ -364,8 +378,14 @@ def demo(context: click.Context, raw_dir: Path | None, database: Path | None, le
 @click.option("--incremental", is_flag=True,
               help="Also time a daily incremental build (built as of the day before, then as of --as-of), "
                    "and the same day without data tests (dbt run).")
+@click.option("--everyday", is_flag=True,
+              help="Also time a second full build in the same directory (dbt parses partially): the everyday build.")
+@click.option("--peer", is_flag=True,
+              help="Also run the peer (the headline marts in pandas, from the same raw files) and compare.")
+@click.option("--peer-memory-limit", type=float, default=None,
+              help="Stop the peer past this resident memory, in GiB (default: half the machine's memory).")
 def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache_dir, select, as_of, warm_parse,
-          unit_tests, incremental) -> None:
+          unit_tests, incremental, everyday, peer, peer_memory_limit) -> None:
     """Benchmark a full `dbt build` at a scale: wall time, models vs tests vs start-up, peak memory, floor."""
     from sales_kpis.devtools.bench import SCALES, BenchOptions, run_benchmark
     from sales_kpis.project import project_dir
@@ -376,12 +396,13 @@ def bench(leads, scale, seed, threads, memory_limit, dbt_threads, out_dir, cache
                            dbt_threads=dbt_threads, out_dir=out_dir or project_dir() / "bench" / "results",
                            cache_dir=cache_dir or project_dir() / "bench" / "cache",
                            select=list(select), as_of=as_of, warm_parse=warm_parse,
-                           unit_tests=unit_tests, incremental=incremental)
+                           unit_tests=unit_tests, incremental=incremental, everyday=everyday, peer=peer,
+                           peer_memory_limit_gib=peer_memory_limit)
     report = run_benchmark(options, say=lambda text: console.print(f"[dim]{text}[/dim]"))
     click.echo(Path(report["paths"]["markdown"]).read_text())
     console.print(f"reports: {report['paths']['markdown']}, {report['paths']['json']}")
-    incremental_ok = report.get("incremental", {}).get("success", True)
-    sys.exit(0 if report["build"]["success"] and incremental_ok else 1)
+    others_ok = all(report.get(part, {}).get("success", True) for part in ("incremental", "everyday", "peer"))
+    sys.exit(0 if report["build"]["success"] and others_ok else 1)
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ def load_postgres(raw_dir: Path, schema: str = "raw", connection_params: dict[st
 # --------------------------------------------------------------------------- Spark
 
 
-def spark_environment(scratch_dir: Path, driver_memory: str = "2g") -> dict[str, str]:
+def spark_environment(scratch_dir: Path, driver_memory: str | None = None) -> dict[str, str]:
     """Environment for a local Spark session (the loader's and dbt-spark's `method: session`).
 
     The Hive metastore (Derby), the warehouse directory, derby.log and Spark's
@@ -149,16 +149,23 @@ def spark_environment(scratch_dir: Path, driver_memory: str = "2g") -> dict[str,
     directory; the session time zone is UTC, so timestamps are read and
     written unchanged. PYSPARK_SUBMIT_ARGS is read by every SparkSession
     built in a process with this environment (the loader, then dbt).
+
+    Sized for small data by default (the driver's heap 2g, one shuffle
+    partition: each of the ~250 nodes is a few small jobs); for a real size
+    set SALES_KPIS_SPARK_DRIVER_MEMORY (or driver_memory) and
+    SALES_KPIS_SPARK_SHUFFLE_PARTITIONS (read by profiles.yml too), e.g. 4g
+    and 4 at 1M leads (docs/benchmarks/spark-M.md).
     """
     scratch = Path(scratch_dir).resolve()
     scratch.mkdir(parents=True, exist_ok=True)
+    driver_memory = driver_memory or os.environ.get("SALES_KPIS_SPARK_DRIVER_MEMORY", "2g")
     conf = {
         "spark.sql.warehouse.dir": str(scratch / "spark-warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL":
             f"jdbc:derby:;databaseName={scratch / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch}",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "1",
+        "spark.sql.shuffle.partitions": os.environ.get("SALES_KPIS_SPARK_SHUFFLE_PARTITIONS", "1"),
         "spark.ui.enabled": "false",
         "spark.sql.catalogImplementation": "hive",
     }

@@ -44,13 +44,7 @@ fx as (select * from {{ ref('int_exchange_rate_ranges') }}),
 -- On an incremental run, the months from the one before the first
 -- recomputed month (its ARR is the first month's starting ARR).
 months as (
-    select distinct
-        month_start,
-        month_end
-    from dates
-    where
-        month_end <= {{ as_of_date() }}
-        and month_start >= {{ bounds.previous }}
+    {{ calendar_months('dates', complete_only=true, from_month_start=bounds.previous) }}
 ),
 
 -- The rate of each subscription currency at each month end, looked up once

@@ -7,6 +7,7 @@
     stage-2 reach is taken as of the as-of date.
     What each column means: the doc blocks of its yml.
 -#}
+{%- set measures = ['stage1_opportunities', 'stage1_pipeline_arr', 'stage1_cohort_reached_stage2', 'stage2_opportunities', 'stage2_pipeline_arr'] -%}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
     where is_bookings_type
@@ -24,9 +25,7 @@ stage1_daily as (
         lead_source,
         count(*) as stage1_opportunities,
         sum(arr_amount) as stage1_pipeline_arr,
-        sum(case when stage2_reached_at is not null then 1 else 0 end) as stage1_cohort_reached_stage2,
-        0 as stage2_opportunities,
-        0 as stage2_pipeline_arr
+        sum(case when stage2_reached_at is not null then 1 else 0 end) as stage1_cohort_reached_stage2
     from opportunities
     where stage1_reached_at is not null
     group by
@@ -42,9 +41,6 @@ stage2_daily as (
         source_relation,
         segment,
         lead_source,
-        0 as stage1_opportunities,
-        0 as stage1_pipeline_arr,
-        0 as stage1_cohort_reached_stage2,
         count(*) as stage2_opportunities,
         sum(arr_amount) as stage2_pipeline_arr
     from opportunities
@@ -57,19 +53,14 @@ stage2_daily as (
 ),
 
 daily as (
-    select * from stage1_daily
-    union all
-    select * from stage2_daily
+    {{ union_measures({
+        'stage1_daily': ['stage1_opportunities', 'stage1_pipeline_arr', 'stage1_cohort_reached_stage2'],
+        'stage2_daily': ['stage2_opportunities', 'stage2_pipeline_arr'],
+    }, ['reached_on', 'source_relation', 'segment', 'lead_source'], measures) }}
 ),
 
 by_period as (
-    {{ union_by_period_grain('daily', 'reached_on', ['source_relation', 'segment', 'lead_source'], [
-        'sum(stage1_opportunities) as stage1_opportunities',
-        'sum(stage1_pipeline_arr) as stage1_pipeline_arr',
-        'sum(stage1_cohort_reached_stage2) as stage1_cohort_reached_stage2',
-        'sum(stage2_opportunities) as stage2_opportunities',
-        'sum(stage2_pipeline_arr) as stage2_pipeline_arr',
-    ]) }}
+    {{ union_by_period_grain('daily', 'reached_on', ['source_relation', 'segment', 'lead_source'], sum_columns(measures)) }}
 ),
 
 final as (
@@ -89,9 +80,7 @@ final as (
         periods.is_complete
     from by_period
     inner join periods
-        on
-            by_period.period_grain = periods.period_grain
-            and by_period.period_start = periods.period_start
+        on {{ same_keys('by_period', 'periods', ['period_grain', 'period_start']) }}
 )
 
 select * from final

@@ -146,9 +146,7 @@ joined as (
     left join users
         on attained.user_id = users.user_id
     inner join period_month_parts
-        on
-            attained.user_id = period_month_parts.user_id
-            and attained.period_start = period_month_parts.period_start
+        on {{ same_keys('attained', 'period_month_parts', ['user_id', 'period_start']) }}
 ),
 
 final as (

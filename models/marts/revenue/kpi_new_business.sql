@@ -10,6 +10,9 @@
     date).
     What each column means: the doc blocks of its yml.
 -#}
+{#- A row's keys, and the aggregates that have rows on them. -#}
+{%- set row_keys = ['period_grain', 'period_start', 'source_relation', 'segment'] -%}
+{%- set parts = ['deals_by_period', 'new_logos_by_period', 'arr_by_period'] -%}
 with opportunities as (select * from {{ ref('fct_opportunities') }}),
 
 account_arr as (select * from {{ ref('int_account_arr_monthly') }}),
@@ -102,26 +105,15 @@ arr_by_period as (
 ),
 
 keys as (
-    select
-        period_grain,
-        period_start,
-        source_relation,
-        segment
-    from deals_by_period
-    union
-    select
-        period_grain,
-        period_start,
-        source_relation,
-        segment
-    from new_logos_by_period
-    union
-    select
-        period_grain,
-        period_start,
-        source_relation,
-        segment
-    from arr_by_period
+    {%- for part in parts %}
+        select
+            period_grain,
+            period_start,
+            source_relation,
+            segment
+        from {{ part }}
+        {% if not loop.last %}union{% endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -152,27 +144,13 @@ final as (
         periods.is_complete
     from keys
     inner join periods
-        on
-            keys.period_grain = periods.period_grain
-            and keys.period_start = periods.period_start
+        on {{ same_keys('keys', 'periods', ['period_grain', 'period_start']) }}
     left join deals_by_period as deals
-        on
-            keys.period_grain = deals.period_grain
-            and keys.period_start = deals.period_start
-            and {{ same_source_relation('keys', 'deals') }}
-            and keys.segment = deals.segment
+        on {{ same_keys('keys', 'deals', row_keys) }}
     left join new_logos_by_period as logos
-        on
-            keys.period_grain = logos.period_grain
-            and keys.period_start = logos.period_start
-            and {{ same_source_relation('keys', 'logos') }}
-            and keys.segment = logos.segment
+        on {{ same_keys('keys', 'logos', row_keys) }}
     left join arr_by_period as arr
-        on
-            keys.period_grain = arr.period_grain
-            and keys.period_start = arr.period_start
-            and {{ same_source_relation('keys', 'arr') }}
-            and keys.segment = arr.segment
+        on {{ same_keys('keys', 'arr', row_keys) }}
 )
 
 select * from final

@@ -11,22 +11,10 @@ with arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
-month_ends as (
-    select
-        period_start as month_start,
-        period_end as month_end
-    from periods
-    where
-        period_grain = 'month'
-        and period_end <= {{ as_of_date() }}
-        and period_start >= cast({{ dbt.dateadd('month', 12, '(select min(month_start) from arr)') }} as date)
-),
-
-segments as (
-    select distinct
-        source_relation,
-        segment
-    from arr
+-- Every connection and segment every complete month from the 13th month of
+-- ARR history.
+spine as (
+    {{ arr_month_spine('periods', 'arr', months_after_first=12) }}
 ),
 
 base as (
@@ -73,11 +61,11 @@ by_segment as (
 final as (
     select
         'month' as period_grain,
-        month_ends.month_start as period_start,
-        month_ends.month_end as period_end,
-        segments.source_relation,
-        segments.segment,
-        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -11, 'month_ends.month_start')) }} as date) as base_month_end,
+        spine.month_start as period_start,
+        spine.month_end as period_end,
+        spine.source_relation,
+        spine.segment,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -11, 'spine.month_start')) }} as date) as base_month_end,
         cast(coalesce(by_segment.base_arr, 0) as {{ type_money() }}) as base_arr,
         cast(coalesce(by_segment.retained_arr, 0) as {{ type_money() }}) as retained_arr,
         cast(coalesce(by_segment.gross_retained_arr, 0) as {{ type_money() }}) as gross_retained_arr,
@@ -86,13 +74,9 @@ final as (
         cast(coalesce(by_segment.base_customers, 0) as {{ dbt.type_bigint() }}) as base_customers,
         cast(coalesce(by_segment.retained_customers, 0) as {{ dbt.type_bigint() }}) as retained_customers,
         {{ ratio('by_segment.retained_customers', 'by_segment.base_customers') }} as logo_retention
-    from month_ends
-    cross join segments
+    from spine
     left join by_segment
-        on
-            month_ends.month_start = by_segment.month_start
-            and {{ same_source_relation('segments', 'by_segment') }}
-            and segments.segment = by_segment.segment
+        on {{ same_keys('spine', 'by_segment', ['month_start', 'source_relation', 'segment']) }}
 )
 
 select * from final

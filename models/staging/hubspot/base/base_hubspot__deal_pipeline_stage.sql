@@ -4,6 +4,10 @@
     kept, flagged (deals may have passed through them), after a live row of
     the same id.
 -#}
+{%- set stage_columns = [
+    'stage_id', 'pipeline_id', 'stage_label', 'display_order', 'probability', 'is_closed_won', 'is_active',
+    'coalesce(is_deleted, false) as is_deleted', 'source_relation',
+] -%}
 with source as (
     {{ adapter_select('hubspot', 'deal_pipeline_stage', [
         ['stage_id', 'stage_id', 'key'],
@@ -19,15 +23,7 @@ with source as (
 
 ranked as (
     select
-        stage_id,
-        pipeline_id,
-        stage_label,
-        display_order,
-        probability,
-        is_closed_won,
-        is_active,
-        coalesce(is_deleted, false) as is_deleted,
-        source_relation,
+        {{ stage_columns | join(",\n        ") }},
         row_number() over (
             partition by stage_id
             order by coalesce(is_deleted, false), pipeline_id
@@ -37,15 +33,7 @@ ranked as (
 
 stages as (
     select
-        stage_id,
-        pipeline_id,
-        stage_label,
-        display_order,
-        probability,
-        is_closed_won,
-        is_active,
-        is_deleted,
-        source_relation
+        {{ stage_columns | join(",\n        ") }}
     from ranked
     where stage_rank = 1
 )

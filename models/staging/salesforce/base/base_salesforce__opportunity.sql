@@ -21,10 +21,7 @@ with source as (
         ['created_at', 'created_date', 'timestamp'],
         ['close_date', 'close_date', 'date'],
         ['updated_at', ['last_modified_date', 'system_modstamp'], 'timestamp'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_versions as (

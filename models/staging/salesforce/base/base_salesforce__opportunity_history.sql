@@ -8,27 +8,16 @@
       row per version of the opportunity, entered at _fivetran_start; every
       version is kept (the old ones are the history), deleted ones dropped.
 -#}
+{%- set history_object = [
+    ['history_id', 'id', 'key'],
+    ['opportunity_id', 'opportunity_id', 'key'],
+    ['stage_name', 'stage_name', 'text'],
+    ['entered_at', 'created_date', 'timestamp'],
+    ['amount', 'amount', 'decimal'],
+] + fivetran_history_columns() -%}
 with source as (
-    {{ adapter_select('salesforce', 'opportunity_history', [
-        ['history_id', 'id', 'key'],
-        ['opportunity_id', 'opportunity_id', 'key'],
-        ['stage_name', 'stage_name', 'text'],
-        ['entered_at', 'created_date', 'timestamp'],
-        ['amount', 'amount', 'decimal'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ], shapes=[
-        ['opportunity_id', [
-            ['history_id', 'id', 'key'],
-            ['opportunity_id', 'opportunity_id', 'key'],
-            ['stage_name', 'stage_name', 'text'],
-            ['entered_at', 'created_date', 'timestamp'],
-            ['amount', 'amount', 'decimal'],
-            ['is_deleted', 'is_deleted', 'boolean'],
-            ['_fivetran_active', '_fivetran_active', 'boolean'],
-            ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-        ]],
+    {{ adapter_select('salesforce', 'opportunity_history', history_object, shapes=[
+        ['opportunity_id', history_object],
         ['_fivetran_start', [
             ['history_id', none, 'key'],
             ['opportunity_id', 'id', 'key'],

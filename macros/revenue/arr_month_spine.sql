@@ -1,0 +1,32 @@
+{#-
+    The dense rows of a monthly ARR mart: every complete month (month end on
+    or before the as-of date) from the first month of `relation` (plus
+    `months_after_first` months) x every CRM connection and segment of
+    `relation`, as month_start, month_end, source_relation, segment. A month
+    without movements still gets its row.
+    periods: the dim_periods relation; relation: rows with source_relation,
+    segment and month_start (int_account_arr_monthly or its movements).
+-#}
+{% macro arr_month_spine(periods, relation, months_after_first=0) %}
+    {%- set first_month = "(select min(month_start) from " ~ relation ~ ")" -%}
+    select
+        month_periods.period_start as month_start,
+        month_periods.period_end as month_end,
+        segments.source_relation,
+        segments.segment
+    from {{ periods }} as month_periods
+    cross join (
+        select distinct
+            source_relation,
+            segment
+        from {{ relation }}
+    ) as segments
+    where
+        month_periods.period_grain = 'month'
+        and month_periods.period_end <= {{ as_of_date() }}
+        {%- if months_after_first %}
+        and month_periods.period_start >= cast({{ dbt.dateadd('month', months_after_first, first_month) }} as date)
+        {%- else %}
+        and month_periods.period_start >= {{ first_month }}
+        {%- endif %}
+{%- endmacro %}

@@ -1,0 +1,16 @@
+{#-
+    Join condition: two relations' rows have the same value in each of the
+    key columns (`<left>.<key> = <right>.<key> and ...`); source_relation is
+    compared null-safe, through same_source_relation.
+-#}
+{% macro same_keys(left, right, keys) %}
+    {%- set conditions = [] -%}
+    {%- for key in keys -%}
+        {%- if key == "source_relation" -%}
+            {%- do conditions.append(same_source_relation(left, right)) -%}
+        {%- else -%}
+            {%- do conditions.append(left ~ "." ~ key ~ " = " ~ right ~ "." ~ key) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{- conditions | join("\n            and ") -}}
+{%- endmacro %}
