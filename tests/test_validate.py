@@ -461,6 +461,22 @@ def test_lead_oddities_are_warnings(tables, tmp_path):
     assert_reported(report, "lead_disqualified_and_converted", "leads", "lead_id=L3", "disqualified_at", WARNING)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_open_deal_without_close_date_is_a_warning_a_closed_one_an_error(tables, tmp_path, fmt):
+    """The contract allows an open deal without an expected close date (a warning); a closed deal needs one."""
+    set_value(tables["opportunities"], 1, "close_date", None)  # O2, Discovery: open
+    report = validate(write(tables, tmp_path, fmt))
+    assert report.ok, report.summary()
+    problem = assert_reported(report, "open_without_close_date", "opportunities", "opportunity_id=O2", "close_date",
+                              WARNING)
+    assert "Discovery" in problem.detail
+    set_value(tables["opportunities"], 2, "close_date", None)  # O3, Closed Lost
+    report = validate(write(tables, tmp_path / "closed", fmt))
+    assert not report.ok
+    assert_reported(report, "closed_without_close_date", "opportunities", "opportunity_id=O3", "close_date", ERROR)
+    assert not find(report, "open_without_close_date", "opportunities")[1:], "only O2 is open and undated"
+
+
 def test_examples_are_capped_but_all_rows_counted(tables, tmp_path):
     n = 30
     extra = pd.DataFrame({

@@ -172,17 +172,27 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         summary.add_row(resource_type, str(counts["pass"] + counts["success"]), str(counts["warn"]),
                         str(counts["fail"]), str(counts["error"]), str(counts["skipped"]))
     console.print(summary)
+
+    def show_rows(node, limit: int, label: str) -> None:
+        """A few of a test's rows (DuckDB): which records a warning or a failure is about."""
+        if node.resource_type != "test" or not node.compiled_code or target != "duckdb":
+            return
+        try:
+            rows = failing_rows(result.built, node.compiled_code, limit=limit)
+        except Exception:  # the rows are a courtesy; the test is already named
+            return
+        for row in rows:
+            console.print(f"    {label}: {literal(describe_failing_row(row)[:300])}")
+        if node.failures and node.failures > len(rows):
+            console.print(f"    ... and {node.failures - len(rows):,} more")
+
     for warning in run.warnings:
         console.print(f"[yellow]warn[/yellow] {literal(f'{warning.name}: {warning.message}')}")
+        show_rows(warning, 5, "row")
     for failure in run.failures:
         console.print(f"[red]{failure.status}[/red] "
                       f"{literal(f'{failure.resource_type} {failure.name}: {failure.message}')}")
-        if failure.resource_type == "test" and failure.compiled_code and target == "duckdb":
-            try:
-                for row in failing_rows(result.built, failure.compiled_code, limit=3):
-                    console.print(f"    failing row: {literal(describe_failing_row(row))}")
-            except Exception:  # the rows are a courtesy; the failure is already named
-                pass
+        show_rows(failure, 3, "failing row")
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {literal(run.exception)}")
     stale = sorted(failure.name for failure in run.failures if SCHEMA_OUT_OF_SYNC in (failure.message or ""))

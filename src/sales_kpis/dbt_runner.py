@@ -244,11 +244,13 @@ def failing_rows(database: Path, compiled_sql: str, limit: int = 5) -> list[dict
 
 
 def describe_failing_row(row: dict) -> str:
-    """A row a failing test returned, in words: model_rules' rows name the rule, how many rows break it and a key."""
+    """A row a failing test returned, in words: model_rules' rows name the rule, how many rows break it and a key; a dq_ row its table, key and problem."""
     if {"rule", "checks", "failing_rows", "checked_rows", "example_key"} <= row.keys():
         def count(value: object) -> str:
             return f"{value:,}" if isinstance(value, int) else str(value)
 
         key = f", e.g. key {row['example_key']}" if row.get("example_key") not in (None, "") else ""
         return f"{row['rule']} ({row['checks']}): {count(row['failing_rows'])} of {count(row['checked_rows'])} rows{key}"
+    if {"table_name", "record_key", "problem"} <= row.keys():  # a dq_ table's row says what is wrong in words
+        return f"{row['table_name']} {row['record_key']}: {row['problem']}"
     return ", ".join(f"{name}={value}" for name, value in row.items())

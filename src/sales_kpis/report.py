@@ -247,9 +247,10 @@ def chart_funnel(warehouse: Warehouse, context: ReportContext):
         except NoData as reason:
             missing.append(str(reason))
             return None
+        company = " and level = 'company'" if mart in ("kpi_pipeline_creation", "kpi_new_business") else ""
         row = warehouse.df(
             f"select {', '.join(f'sum({column}) as {column}' for column in columns)} from {relation} "
-            "where period_grain = 'month' and period_start between ? and ?", window).iloc[0]
+            f"where period_grain = 'month'{company} and period_start between ? and ?", window).iloc[0]
         return {column: float(row[column] or 0) for column in columns}
 
     leads = sums("kpi_lead_generation", ["leads_created", "cohort_mqls", "cohort_sqls", "cohort_converted"])
@@ -518,7 +519,12 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
 
     metrics = "', '".join(MONEY_METRICS)
     if warehouse.has("kpi_forecast"):
-        relation = warehouse.require("kpi_forecast")
+        try:
+            relation = warehouse.require("kpi_forecast")
+        except NoData as empty:
+            raise NoData(f"{empty}: no company or segment target is set on the fiscal quarter or year of the as-of "
+                          "date (a target on other dates, e.g. calendar quarters under a fiscal year that starts in "
+                          "another month, is not forecast; dq_record_issues names them)") from empty
         data = warehouse.df(
             f"""
             select target_id, metric, target_value, actual_to_date, run_rate_forecast, pipeline_forecast,

@@ -634,8 +634,8 @@ class _Validator:
                               f"replaces the default funnel")
         elif "stages" not in self.unusable:
             self.defaults["stages"] = self.named_sources["stages"] = "the default funnel"
-            self.con.execute("CREATE TABLE t_stages (stage_name VARCHAR)")
-            self.con.executemany("INSERT INTO t_stages VALUES (?)", [[s[0]] for s in contract.DEFAULT_STAGES])
+            self.con.execute("CREATE TABLE t_stages (stage_name VARCHAR, is_closed BOOLEAN)")
+            self.con.executemany("INSERT INTO t_stages VALUES (?, ?)", [[s[0], s[2]] for s in contract.DEFAULT_STAGES])
 
     def check_rules(self, name: str) -> None:
         spec = contract.TABLES[name]
@@ -645,6 +645,8 @@ class _Validator:
                 continue  # check_keys reports it, by row number
             if not self.has(name, *self.columns_of(rule)):
                 continue  # a missing or unusable column is reported already
+            if rule.stage and not ("stages" in self.defaults or self.has("stages", "stage_name", "is_closed")):
+                continue  # the stages config is unusable: reported already
             if rule.kind == "row":
                 by_problem[(rule.problem, rule.severity)].append(rule)
             elif rule.kind == "table":
@@ -727,6 +729,9 @@ class _Validator:
         spec = contract.TABLES[rule.table]
         parsed = [f"(t.{_q(c + '__raw')} IS NULL OR t.{_q(c)} IS NOT NULL)"
                   for c in self.columns_of(rule) if spec.column(c).type != "text"]
+        if rule.stage:  # only the rows in an open (or a closed) stage of the stages config
+            parsed.append(f"t.stage_name IN (SELECT stage_name FROM t_stages WHERE "
+                          f"{'NOT ' if rule.stage == 'open' else ''}coalesce(is_closed, false))")
         return f"(({rule.fails}){''.join(' AND ' + p for p in parsed)})"
 
     def columns_of(self, rule: contract.Rule) -> list[str]:

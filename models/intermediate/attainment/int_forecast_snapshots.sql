@@ -7,11 +7,11 @@
     - actual_to_date: the metric from the period start to T;
     - trailing_3m_monthly_avg: the metric over the three complete months
       ending at the last month end on or before T, divided by 3;
-    - remaining_months: the part of the period not measured yet at T. For
-      month-end metrics (net_new_arr, expansion_arr) the number of month ends
-      after T up to the period end; for daily metrics (bookings) the whole
-      months after T's month plus the unelapsed share of T's month
-      (as of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left);
+    - remaining_months: the part of the period not measured yet at T: the
+      whole months after T's month plus the unelapsed share of T's month (as
+      of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left). The
+      same for month-end metrics (net_new_arr, expansion_arr): T's month is
+      measured to date (its movement up to T is in actual_to_date);
     - open_pipeline_arr / weighted_pipeline_arr: opportunities of the metric's
       pipeline types created by T and with close_date in (T, period end],
       weighted by the historical win rate (by amount) of their stage at T,
@@ -31,8 +31,6 @@ with opportunities as (
 ),
 
 stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
-
-stages_reached as (select * from {{ ref('int_opportunity_stages_reached') }}),
 
 metric_daily as (
     select * from {{ ref('int_org_metric_daily') }}
@@ -209,38 +207,8 @@ stage_at_date as (
 ),
 
 -- Deals closed in the trailing window up to T, by the stages they had reached by T.
-closed_in_window as (
-    select
-        dated.forecast_date,
-        dated.day_after,
-        opportunities.opportunity_id,
-        opportunities.opportunity_type,
-        opportunities.is_won,
-        opportunities.arr_amount
-    from dated
-    inner join opportunities
-        on
-            opportunities.is_closed
-            and dated.forecast_date >= opportunities.close_date
-            and opportunities.close_date > cast({{ dbt.dateadd('month', -1 * var('forecast_win_rate_window_months', 12), 'dated.forecast_date') }} as date)
-),
-
 stage_outcomes as (
-    select
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number,
-        sum(case when closed_in_window.is_won then closed_in_window.arr_amount else 0 end) as won_arr,
-        sum(closed_in_window.arr_amount) as closed_arr
-    from closed_in_window
-    inner join stages_reached
-        on
-            closed_in_window.opportunity_id = stages_reached.opportunity_id
-            and stages_reached.first_reached_at < cast(closed_in_window.day_after as {{ dbt.type_timestamp() }})
-    group by
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number
+    {{ stage_win_rate_terms('dated', 'opportunities') }}
 ),
 
 metric_stage_rates as (
@@ -365,7 +333,7 @@ final as (
         cast(
             {{ dbt.datediff('forecast_periods.last_month_end', 'forecast_periods.period_end', 'month') }}
             - case
-                when forecastable_metrics.measured_at = 'month_end' or forecast_periods.forecast_date = forecast_periods.last_month_end then 0
+                when forecast_periods.forecast_date = forecast_periods.last_month_end then 0
                 else
                     cast({{ dbt.datediff('forecast_periods.forecast_month_start', 'forecast_periods.forecast_date', 'day') }} + 1 as {{ type_amount() }})
                     / ({{ dbt.datediff('forecast_periods.forecast_month_start', dbt.dateadd('month', 1, 'forecast_periods.forecast_month_start'), 'day') }})

@@ -4,10 +4,10 @@
     month with bookings or ARR (not before the calendar's first month) to
     the as-of month. The month's bookings and ARR movements come from
     int_product_activity_monthly (account x product grain, summed); the
-    running totals are windows over the product's months. ARR exists at
-    month ends only: in a month not over by the as-of date the ARR columns
-    are null while its bookings so far are shown. Attainment against
-    product targets is kpi_product_launch_attainment.
+    running totals are windows over the product's months. The as-of month
+    is measured to date: its bookings so far, and its ARR movements to the
+    as-of date (measured_through). Attainment against product targets is
+    kpi_product_launch_attainment.
     What each column means: the doc blocks of its yml.
 -#}
 {%- set bookings_columns = ['won_opportunities', 'bookings_arr', 'new_business_arr'] -%}
@@ -68,6 +68,7 @@ product_months as (
         product_spans.product_id,
         months.month_start,
         months.month_end,
+        months.measured_through,
         product_spans.source_relation,
         product_spans.product_name,
         product_spans.product_family,
@@ -81,11 +82,7 @@ product_months as (
 joined as (
     select
         product_months.*,
-        {{ coalesce_columns(bookings_columns, 'activity_by_month') }},
-        -- ARR exists at month ends only: null in a month not over by the as-of date.
-        {%- for column in arr_columns %}
-            case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.{{ column }}, 0) end as {{ column }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+        {{ coalesce_columns(activity_columns, 'activity_by_month') }}
     from product_months
     left join activity_by_month
         on {{ same_keys('product_months', 'activity_by_month', ['product_id', 'month_start']) }}
@@ -127,6 +124,7 @@ final as (
         ) as {{ type_money() }}) as cumulative_net_new_arr,
         coalesce(month_start >= {{ period_start('month', 'launched_on') }}, false) as is_launched,
         month_end <= {{ as_of_date() }} as is_complete,
+        measured_through,
         launched_on
     from joined
 )

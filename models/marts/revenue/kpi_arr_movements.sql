@@ -3,9 +3,10 @@
     int_account_arr_movements summed (arr_movement_sums), and per fiscal
     quarter and fiscal year by summing their months (starting ARR from the
     first month, ending ARR from the last). Months run from the first month
-    end with ARR to the last month end on or before the as-of date; every
-    connection and segment gets a row every month (zeros when nothing
-    happened), so quarter and year rows always start at their first month.
+    end with ARR to the as-of month, measured to the as-of date (its
+    measured_through; is_complete false); every connection and segment gets
+    a row every month (zeros when nothing happened), so quarter and year
+    rows always start at their first month.
     What each column means: the doc blocks of its yml.
 -#}
 {%- set arr_columns = ['starting_arr', 'new_arr', 'reactivation_arr', 'expansion_arr', 'contraction_arr', 'churned_arr', 'ending_arr'] -%}
@@ -16,8 +17,8 @@ with movements as (select * from {{ ref('int_account_arr_movements') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
--- Every connection and segment every complete month, so a month without
--- movements still carries its ARR.
+-- Every connection and segment every month to the as-of month, so a month
+-- without movements still carries its ARR.
 spine as (
     {{ arr_month_spine('periods', 'movements') }}
 ),
@@ -40,7 +41,7 @@ monthly as (
         spine.source_relation,
         spine.segment,
         spine.month_start,
-        spine.month_end,
+        spine.measured_through,
         {{ coalesce_columns(movement_columns, 'monthly_by_segment') }}
     from spine
     left join monthly_by_segment
@@ -68,7 +69,7 @@ by_period as (
         period_start,
         source_relation,
         segment,
-        max(month_end) as measured_through,
+        max(measured_through) as measured_through,
         count(*) as months,
         sum(case when month_start = first_month_start then starting_arr else 0 end) as starting_arr,
         sum(new_arr) as new_arr,

@@ -3,16 +3,17 @@
     from int_account_arr_monthly: the accounts with ARR at the month end
     twelve months earlier (the base) joined to their ARR now (0 when gone).
     Rows start at the 13th month of ARR history (the first month end twelve
-    months after the first month end with any ARR); every connection and
-    segment gets a row every month.
+    months after the first month end with any ARR) and run to the as-of
+    month, whose ARR now is measured at the as-of date (measured_through;
+    is_complete false); every connection and segment gets a row every month.
     What each column means: the doc blocks of its yml.
 -#}
 with arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
--- Every connection and segment every complete month from the 13th month of
--- ARR history.
+-- Every connection and segment every month from the 13th month of ARR
+-- history to the as-of month.
 spine as (
     {{ arr_month_spine('periods', 'arr', months_after_first=12) }}
 ),
@@ -73,7 +74,9 @@ final as (
         {{ ratio('by_segment.gross_retained_arr', 'by_segment.base_arr') }} as gross_revenue_retention,
         cast(coalesce(by_segment.base_customers, 0) as {{ dbt.type_bigint() }}) as base_customers,
         cast(coalesce(by_segment.retained_customers, 0) as {{ dbt.type_bigint() }}) as retained_customers,
-        {{ ratio('by_segment.retained_customers', 'by_segment.base_customers') }} as logo_retention
+        {{ ratio('by_segment.retained_customers', 'by_segment.base_customers') }} as logo_retention,
+        spine.measured_through,
+        spine.is_complete
     from spine
     left join by_segment
         on {{ same_keys('spine', 'by_segment', ['month_start', 'source_relation', 'segment']) }}
