@@ -41,7 +41,6 @@ def test_postgres_connection_reads_the_profile_variables() -> None:
     params = engines.postgres_connection_params({"SALES_KPIS_PG_PORT": "55432", "SALES_KPIS_PG_PASSWORD": "x"})
     assert params == {"host": "127.0.0.1", "port": 55432, "user": "sales_kpis", "password": "x", "dbname": "sales_kpis",
                       "sslmode": "prefer"}
-    # A real server: the sslmode profiles.yml reads, e.g. verify-full.
     assert engines.postgres_connection_params({"SALES_KPIS_PG_SSLMODE": "verify-full"})["sslmode"] == "verify-full"
 
 
