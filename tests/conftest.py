@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,10 @@ from sales_kpis.warehouse import read_write  # noqa: E402
 AS_OF = "2026-10-31"
 #: Seed of the session's generated data.
 SEED = 7
+#: The mid-month build of the same company (mid_month_warehouse): an as-of
+#: date inside a month, fiscal years from July, CSV input.
+MID_MONTH_AS_OF = "2025-03-15"
+MID_MONTH_FISCAL_START = 7
 
 
 def session_leads() -> int:
@@ -72,6 +77,42 @@ def relation(database: Path | str, name: str) -> str:
     if name not in found:
         raise AssertionError(f"no relation {name!r} in {database}; have: {', '.join(sorted(found))}")
     return found[name]
+
+
+# --------------------------------------------------------------------------- project macros without dbt
+
+
+class _Returned(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _dbt_return(value: Any) -> None:
+    raise _Returned(value)
+
+
+@contextmanager
+def rendered_macros(paths: Iterable[Path], context: dict[str, Any]) -> Iterator[Any]:
+    """The project macros of `paths` rendered with plain Jinja (a module whose attributes are the macros),
+    dbt's `return()` handing back the value as dbt's macro calls do; `context` adds dbt's globals."""
+    import jinja2
+
+    invoke = jinja2.runtime.Macro._invoke
+
+    def returning(self, arguments, autoescape):
+        try:
+            return invoke(self, arguments, autoescape)
+        except _Returned as returned:
+            return returned.value
+
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
+    module = environment.from_string("\n".join(Path(path).read_text() for path in paths)).make_module(
+        {"return": _dbt_return, **context})
+    jinja2.runtime.Macro._invoke = returning
+    try:
+        yield module
+    finally:
+        jinja2.runtime.Macro._invoke = invoke
 
 
 # --------------------------------------------------------------------------- the manifest's tests
@@ -199,6 +240,7 @@ class BuiltWarehouse:
     run: DbtRun
     target_path: Path
     as_of: str = AS_OF
+    fiscal_year_start_month: int = 1
     _relations: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -243,3 +285,47 @@ def built_warehouse(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFa
     assert build_ok(run), describe_run(run)
     return BuiltWarehouse(database=workdir / "wh.duckdb", raw_dir=generated_raw_dir, run=run,
                           target_path=workdir / "target")
+
+
+def undate_open_deals(raw_dir: Path, as_of: str) -> list[str]:
+    """Every other deal open at the as-of date, exported as a CRM would have shown it that day without an
+    expected close date (HubSpot's habit): its stage the open one it was in, its close date blank. In a CSV
+    raw-data directory; returns their ids."""
+    import pandas as pd
+
+    from sales_kpis import contract
+
+    open_stages = {stage[0] for stage in contract.DEFAULT_STAGES if not stage[2]}
+    cutoff = pd.Timestamp(as_of) + pd.Timedelta(days=1)
+    path = raw_dir / "opportunities.csv"
+    deals = pd.read_csv(path, dtype=str, keep_default_na=False)
+    history = pd.read_csv(raw_dir / "opportunity_stage_history.csv", dtype=str, keep_default_na=False)
+    history = history[pd.to_datetime(history["entered_at"]) < cutoff].assign(at=lambda h: pd.to_datetime(h["entered_at"]))
+    stage_then = history.sort_values(["at", "stage_name"]).groupby("opportunity_id")["stage_name"].last()
+    open_then = deals[(pd.to_datetime(deals["created_at"]) < cutoff)
+                      & (pd.to_datetime(deals["close_date"]) > pd.Timestamp(as_of))
+                      & deals["opportunity_id"].map(stage_then).isin(open_stages)]
+    chosen = sorted(open_then["opportunity_id"])[::2]
+    rows = deals["opportunity_id"].isin(chosen)
+    deals.loc[rows, "stage_name"] = deals.loc[rows, "opportunity_id"].map(stage_then)
+    deals.loc[rows, "close_date"] = ""
+    deals.to_csv(path, index=False)
+    return chosen
+
+
+@pytest.fixture(scope="session")
+def mid_month_warehouse(tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """The session's company (same seed and size) as CSV files, every other deal open at the as-of date
+    without an expected close date (undate_open_deals), built as of MID_MONTH_AS_OF with fiscal years from
+    MID_MONTH_FISCAL_START: the as-of month is measured to date. Models and data tests only."""
+    from sales_kpis.generate import generate
+
+    raw_dir = tmp_path_factory.mktemp("generated-csv") / "raw"
+    generate(raw_dir, seed=SEED, leads=session_leads(), fmt="csv")
+    assert undate_open_deals(raw_dir, MID_MONTH_AS_OF), "the generated data has deals open at the as-of date"
+    workdir = tmp_path_factory.mktemp("warehouse-mid-month")
+    run = run_build(raw_dir, workdir, as_of=MID_MONTH_AS_OF, unit_tests=False,
+                    variables={"fiscal_year_start_month": MID_MONTH_FISCAL_START})
+    assert build_ok(run), describe_run(run)
+    return BuiltWarehouse(database=workdir / "wh.duckdb", raw_dir=raw_dir, run=run, target_path=workdir / "target",
+                          as_of=MID_MONTH_AS_OF, fiscal_year_start_month=MID_MONTH_FISCAL_START)

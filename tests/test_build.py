@@ -48,12 +48,14 @@ def parquet_to_csv(path: Path, select_sql: str = "select * from source") -> Path
     return out
 
 
-def run_cli_build(raw_dir: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str]:
-    """`sales-kpis build` in-process; returns (exit code, output with line wrapping undone)."""
+def run_cli_build(raw_dir: Path, workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                  extra: tuple[str, ...] = ()) -> tuple[int, str]:
+    """`sales-kpis build` in-process (extra: more options); returns (exit code, output)."""
     monkeypatch.setenv("DBT_TARGET_PATH", str(workdir / "target"))
     monkeypatch.setenv("DBT_LOG_PATH", str(workdir / "logs"))
     result = CliRunner().invoke(
-        cli.main, ["build", "--raw-dir", str(raw_dir), "--database", str(workdir / "wh.duckdb"), "--as-of", AS_OF]
+        cli.main, ["build", "--raw-dir", str(raw_dir), "--database", str(workdir / "wh.duckdb"), "--as-of", AS_OF,
+                   *extra]
     )
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
@@ -251,6 +253,28 @@ def test_record_level_anomaly_is_repaired_listed_and_warned(resilient_build):
                              f"from {relation(database, 'dq_record_issues')} where record_key = ?", [negative_id])
     assert ("opportunities", negative_id, "amount") in {row[:3] for row in issues}, issues
     assert any(node.resource_type == "test" for node in run.warnings), "a record-level anomaly raises a warning"
+
+
+def test_targets_off_the_fiscal_calendar_are_named_in_a_warning(generated_raw_dir, tmp_path, monkeypatch):
+    """Calendar-quarter targets under a fiscal year from February: none is a fiscal period, so kpi_forecast has
+    no row; the build warns naming the targets, and dq_record_issues lists every one."""
+    exit_code, output = run_cli_build(generated_raw_dir, tmp_path, monkeypatch,
+                                      ("--var", "fiscal_year_start_month=2", "--select", "+kpi_forecast",
+                                       "--select", "+dq_record_issues"))
+    assert exit_code == 0, output
+    database = tmp_path / "wh.duckdb"
+    targets = query(database, f"select count(*) from {relation(database, 'stg_crm__targets')}")[0][0]
+    listed = query(database, f"select record_key, problem from {relation(database, 'dq_record_issues')} "
+                             "where problem_type = 'target_not_fiscal_period' order by record_key")
+    custom = query(database, f"select count(*) from {relation(database, 'kpi_org_attainment')} "
+                             "where target_period_grain = 'custom'")[0][0]
+    assert len(listed) == targets == custom > 0
+    assert query(database, f"select count(*) from {relation(database, 'kpi_forecast')}")[0][0] == 0
+    flat = unwrapped(output)
+    assert f"warn_targets_off_the_fiscal_calendar:Got{targets}results" in flat, output
+    named = [key for key, problem in listed if unwrapped(f"targets {key}: {problem}") in flat]
+    assert len(named) == 5 and "fiscalyearsstartinmonth2" in flat, output
+    assert f"and{targets - 5:,}more" in flat, output
 
 
 # --------------------------------------------------------------------------- builds that must fail

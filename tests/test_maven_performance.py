@@ -133,6 +133,29 @@ def test_the_readme_table_shows_these_figures(maven_warehouse):
         assert win_rate == expected_rate, agent
 
 
+def test_open_deals_stay_undated_and_are_listed(maven_warehouse):
+    """sales_pipeline.csv as shipped: its open deals have no close date, and keep none."""
+    with open(MAVEN / "sales_pipeline.csv", newline="") as handle:
+        open_deals = {row["opportunity_id"] for row in csv.DictReader(handle)
+                      if row["deal_stage"] not in ("Won", "Lost") and not row["close_date"]}
+    assert len(open_deals) == 2089
+    undated = maven_warehouse.query(f"""
+        select opportunity_id, is_open from {maven_warehouse.relation('fct_opportunities')} where close_date is null
+    """)
+    assert {opportunity for opportunity, _ in undated} == open_deals and all(is_open for _, is_open in undated)
+    listed = maven_warehouse.query(f"""
+        select record_key from {maven_warehouse.relation('dq_record_issues')}
+        where table_name = 'opportunities' and problem_type = 'open_without_close_date'
+    """)
+    assert {key for (key,) in listed} == open_deals and len(listed) == 2089
+    # the engaged ones count in stage conversion: they reached stage 1 (Engaging)
+    engaged = maven_warehouse.scalar(f"""
+        select count(*) from {maven_warehouse.relation('fct_opportunities')}
+        where close_date is null and stage1_reached_at is not null
+    """)
+    assert engaged > 0
+
+
 def test_ids_are_stable_slugs():
     assert slug("Mei-Mei Johns") == "mei-mei-johns"
     assert re.fullmatch(r"[a-z0-9-]+", slug("  Acme Corporation "))

@@ -116,9 +116,10 @@ def ratio(numerator, denominator) -> float | None:
 class Reference:
     """The raw tables of a raw-data directory and the figures derived from them."""
 
-    def __init__(self, raw_dir: Path, as_of: str):
+    def __init__(self, raw_dir: Path, as_of: str, fiscal_start: int = 1):
         self.raw_dir = Path(raw_dir)
         self.as_of = dt.date.fromisoformat(as_of)
+        self.fiscal_start = fiscal_start
         self.cutoff = pd.Timestamp(self.as_of + dt.timedelta(days=1))
 
     def table(self, name: str) -> pd.DataFrame:
@@ -419,7 +420,7 @@ class Reference:
 
     @cached_property
     def calendar_start(self) -> dt.date:
-        """First day of the calendar: January 1 of the earliest dated raw row (fiscal years start in January)."""
+        """First day of the calendar: the start of the fiscal year of the earliest dated raw row."""
         days = [self.as_of]
         for table, column in [("leads", "created_at"), ("opportunities", "created_at"), ("subscriptions", "starts_on"),
                               ("quotas", "period_start"), ("targets", "period_start"), ("users", "hired_on")]:
@@ -428,14 +429,17 @@ class Reference:
                 frame = frame[frame["is_deleted"].fillna(False) != True]  # noqa: E712
             values = [as_date(value) for value in frame[column] if not is_missing(value)]
             days += values
-        return dt.date(min(days).year, 1, 1)
+        first = min(days)
+        return add_months(month_start(first), -((first.month - self.fiscal_start) % 12))
 
     @cached_property
     def account_product_arr(self) -> dict[tuple, Decimal]:
-        """{(account, product, month_start): ARR at the month end, > 0}, for month ends up to the as-of date.
+        """{(account, product, month_start): ARR at the month's snapshot day, > 0}, to the as-of month.
 
-        Each subscription's arr is converted at the month end's rate; the sum
-        per account, product and month end is rounded to cents.
+        The snapshot day is the month end, or the as-of date for the month
+        containing it (measured to date). Each subscription's arr is
+        converted at that day's rate; the sum per account, product and month
+        is rounded to cents.
         """
         subscriptions = []
         for row in self.records(self.table("subscriptions")):
@@ -448,9 +452,7 @@ class Reference:
         arr_by_key: dict[tuple, Decimal] = defaultdict(Decimal)
         first = min(s[2] for s in subscriptions)
         for month in months_between(first, self.as_of):
-            day = month_end(month)
-            if day > self.as_of:
-                continue
+            day = min(month_end(month), self.as_of)
             for account, product, starts, ends, arr, currency in subscriptions:
                 if starts <= day and (ends is None or ends > day):
                     arr_by_key[(account, product, month)] += arr * self.rate(currency, day)
@@ -460,7 +462,7 @@ class Reference:
     def product_months(self) -> dict[tuple, dict]:
         """{(product, month_start, segment): bookings and ARR movements}."""
         values: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: Decimal(0)))
-        last_month = month_start(self.as_of) if month_end(self.as_of) == self.as_of else add_months(month_start(self.as_of), -1)
+        last_month = month_start(self.as_of)
         # Walk every account x product month by month from its first ARR to the as-of month.
         by_key: dict[tuple, dict[dt.date, Decimal]] = defaultdict(dict)
         for (account, product, month), arr in self.account_product_arr.items():
@@ -521,19 +523,17 @@ class Reference:
             for month in months_between(max(min(starts), self.calendar_start), self.as_of):
                 bucket = months.get(month, defaultdict(lambda: Decimal(0)))
                 cumulative_bookings += bucket["bookings_arr"]
-                measured = month_end(month) <= self.as_of  # no month end yet: ARR unknown (null)
                 rows.append({
                     "product_id": product["product_id"], "month_start": month,
                     "months_since_launch": whole_months(month_start(launched), month) if launched else None,
                     "won_opportunities": int(bucket["won_opportunities"]), "bookings_arr": bucket["bookings_arr"],
                     "new_business_arr": bucket["new_business_arr"],
-                    **{name: bucket[name] if measured else None
-                       for name in ("starting_arr", "new_arr", "reactivation_arr", "expansion_arr",
-                                    "contraction_arr", "churned_arr", "ending_arr")},
-                    "net_new_arr": bucket["ending_arr"] - bucket["starting_arr"] if measured else None,
-                    **{name: int(bucket[name]) if measured else None
-                       for name in ("starting_customers", "new_customers", "reactivated_customers",
-                                    "churned_customers", "ending_customers")},
+                    **{name: bucket[name] for name in ("starting_arr", "new_arr", "reactivation_arr", "expansion_arr",
+                                                       "contraction_arr", "churned_arr", "ending_arr")},
+                    "net_new_arr": bucket["ending_arr"] - bucket["starting_arr"],
+                    **{name: int(bucket[name]) for name in ("starting_customers", "new_customers", "reactivated_customers",
+                                                            "churned_customers", "ending_customers")},
+                    "measured_through": pd.Timestamp(min(month_end(month), self.as_of)),
                     "cumulative_bookings_arr": cumulative_bookings,
                 })
         return pd.DataFrame(rows)
@@ -554,7 +554,7 @@ class Reference:
                 actual = Decimal(0)
                 for (product, month, month_segment), bucket in self.product_months.items():
                     if product == target["product_id"] and (segment is None or segment == month_segment) \
-                            and start <= month_end(month) <= end:
+                            and start <= min(month_end(month), self.as_of) <= end:
                         actual += bucket["ending_arr"] - bucket["starting_arr"] if metric == "net_new_arr" else bucket[metric]
             elif metric in bookings:
                 actual = Decimal(0)
@@ -632,6 +632,17 @@ def reference(generated_raw_dir, built_warehouse) -> Reference:
     return Reference(generated_raw_dir, built_warehouse.as_of)
 
 
+@pytest.fixture(scope="module", params=["month_end", "mid_month"])
+def launch_case(request, reference, generated_raw_dir) -> tuple[Reference, object]:
+    """The product-launch marts as of a month end (the session's warehouse), and as of a mid-month day
+    with a July fiscal year (mid_month_warehouse: the same company, delivered as CSV; the reference reads
+    the session's parquet files of it), where the as-of month is measured to date."""
+    if request.param == "month_end":
+        return reference, request.getfixturevalue("built_warehouse")
+    warehouse = request.getfixturevalue("mid_month_warehouse")
+    return Reference(generated_raw_dir, warehouse.as_of, warehouse.fiscal_year_start_month), warehouse
+
+
 # --------------------------------------------------------------------------- the tests
 
 
@@ -695,21 +706,23 @@ def test_sdr_roi_cohorts_match_recomputation(reference, built_warehouse):
     print(f"\nkpi_sdr_roi_cohorts: {len(expected)} rows, {figures} figures agree")
 
 
-def test_product_launch_matches_recomputation(reference, built_warehouse):
+def test_product_launch_matches_recomputation(launch_case):
+    reference, warehouse = launch_case
     expected = reference.product_launch
     assert len(expected) > 0
     figures = compare(
-        expected, mart(built_warehouse, "kpi_product_launch"), keys=["product_id", "month_start"],
+        expected, mart(warehouse, "kpi_product_launch"), keys=["product_id", "month_start"],
         exact=["months_since_launch", "won_opportunities", "starting_customers", "new_customers",
-               "reactivated_customers", "churned_customers", "ending_customers"],
+               "reactivated_customers", "churned_customers", "ending_customers", "measured_through"],
         money=["bookings_arr", "new_business_arr", "starting_arr", "new_arr", "reactivation_arr", "expansion_arr",
                "contraction_arr", "churned_arr", "ending_arr", "net_new_arr", "cumulative_bookings_arr"])
     print(f"\nkpi_product_launch: {len(expected)} rows, {figures} figures agree")
 
 
-def test_product_launch_attainment_matches_recomputation(reference, built_warehouse):
+def test_product_launch_attainment_matches_recomputation(launch_case):
+    reference, warehouse = launch_case
     expected = reference.product_launch_attainment
-    actual = mart(built_warehouse, "kpi_product_launch_attainment")
+    actual = mart(warehouse, "kpi_product_launch_attainment")
     actual["segment"] = actual["segment"].fillna("")
     figures = compare(expected, actual, keys=["product_id", "metric", "segment", "period_start", "period_end"],
                       money=["actual_value"], rates=["attainment"])

@@ -9,8 +9,12 @@ Figures that go through a float in the warehouse (the pipeline weights, the
 ratios) are compared to 1e-9 relative, or to half a cent for float-weighted
 money.
 
-The session's warehouse is the `built_warehouse` fixture (tests/conftest.py);
-SALES_KPIS_TEST_LEADS=100000 runs the same comparison on a bigger dataset.
+Every test runs twice: on the session's warehouse (`built_warehouse`, parquet
+input, as of a month end, fiscal years from January) and on the same company
+delivered as CSV files, built as of a mid-month day with fiscal years from
+July (`mid_month_warehouse`, tests/conftest.py), where the as-of month is
+measured to date. SALES_KPIS_TEST_LEADS=100000 runs the same comparison on a
+bigger dataset.
 """
 
 from __future__ import annotations
@@ -40,7 +44,6 @@ PIPELINE_TYPES = {
     "net_new_arr": BOOKINGS_TYPES,
     "expansion_arr": ("expansion",),
 }
-MONTH_END_METRICS = {"net_new_arr", "expansion_arr"}
 
 
 # --------------------------------------------------------------------------- exact arithmetic and dates
@@ -65,14 +68,14 @@ def months_between(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month
 
 
-def period_start(grain: str, day: dt.date) -> dt.date:
+def period_start(grain: str, day: dt.date, fiscal_start: int = 1) -> dt.date:
+    """The first day of the week, month, fiscal quarter or fiscal year (from month fiscal_start) containing day."""
     if grain == "week":
         return day - dt.timedelta(days=day.weekday())
     if grain == "month":
         return month_start(day)
-    if grain == "quarter":
-        return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
-    return dt.date(day.year, 1, 1)
+    months_into_year = (day.month - fiscal_start) % 12
+    return add_months(month_start(day), -(months_into_year % 3 if grain == "quarter" else months_into_year))
 
 
 def period_end(grain: str, start: dt.date) -> dt.date:
@@ -126,6 +129,7 @@ def records(frame: pd.DataFrame | None) -> list[dict]:
 @dataclass
 class Raw:
     as_of: dt.date
+    fiscal_start: int
     accounts: dict[str, dict]
     subscriptions: list[dict]
     opportunities: list[dict]
@@ -156,7 +160,7 @@ class Raw:
         return account["segment"] if account and not blank(account["segment"]) else "unknown"
 
 
-def load_raw(raw_dir: Path, project: Path, as_of: dt.date) -> Raw:
+def load_raw(raw_dir: Path, project: Path, as_of: dt.date, fiscal_start: int = 1) -> Raw:
     stages_frame = read_table(raw_dir, "stages")
     if stages_frame is None:
         stages_frame = pd.read_csv(project / "seeds" / "stages.csv")
@@ -175,6 +179,7 @@ def load_raw(raw_dir: Path, project: Path, as_of: dt.date) -> Raw:
     not_deleted = lambda rows: [row for row in rows if not (row.get("is_deleted") in (True, "true", "True"))]  # noqa: E731
     return Raw(
         as_of=as_of,
+        fiscal_start=fiscal_start,
         accounts={row["account_id"]: row for row in records(read_table(raw_dir, "accounts"))},
         subscriptions=records(read_table(raw_dir, "subscriptions")),
         opportunities=not_deleted(records(read_table(raw_dir, "opportunities"))),
@@ -189,17 +194,18 @@ def load_raw(raw_dir: Path, project: Path, as_of: dt.date) -> Raw:
 # --------------------------------------------------------------------------- family 4: month-end ARR and movements
 
 
-def month_ends_until(first: dt.date, as_of: dt.date) -> list[dt.date]:
-    """Month ends from the month of `first` up to the last one on or before as_of."""
-    ends, day = [], month_start(first)
-    while month_end(day) <= as_of:
-        ends.append(month_end(day))
+def snapshot_days(first: dt.date, as_of: dt.date) -> list[dt.date]:
+    """The snapshot day of each month from the month of `first` to the as-of month: its month end, or the
+    as-of date itself for the month containing it (the month is measured to date)."""
+    days, day = [], month_start(first)
+    while day <= as_of:
+        days.append(min(month_end(day), as_of))
         day = add_months(day, 1)
-    return ends
+    return days
 
 
 def product_arr(raw: Raw) -> dict[tuple, Decimal]:
-    """(account, product, month_end) -> ARR > 0, each subscription converted at the month end, rounded per key."""
+    """(account, product, snapshot day) -> ARR > 0, each subscription converted on the snapshot day, rounded per key."""
     exact: dict[tuple, Decimal] = defaultdict(Decimal)
     for sub in raw.subscriptions:
         arr = dec(sub["arr"])
@@ -207,7 +213,7 @@ def product_arr(raw: Raw) -> dict[tuple, Decimal]:
         if arr <= 0 or starts > raw.as_of or (ends is not None and ends <= starts):
             continue
         currency = currency_of(sub["currency"])
-        for end in month_ends_until(starts, raw.as_of):
+        for end in snapshot_days(starts, raw.as_of):
             if starts <= end and (ends is None or end < ends):
                 exact[(sub["account_id"], sub["product_id"], end)] += arr * raw.rate(currency, end)
     rounded = {key: money(value) for key, value in exact.items()}
@@ -222,14 +228,14 @@ def account_arr(products: dict[tuple, Decimal]) -> dict[tuple, Decimal]:
 
 
 def classify(arr_by_key: dict[tuple, Decimal], as_of: dt.date) -> list[dict]:
-    """One movement per key and month end with ARR now or at the previous month end."""
+    """One movement per key and month (at its snapshot day) with ARR then or at the previous month end."""
     series: dict = defaultdict(dict)
     for key, value in arr_by_key.items():
         series[key[:-1]][key[-1]] = value
     out = []
     for key, months in series.items():
         first = min(months)
-        for end in month_ends_until(first, as_of):
+        for end in snapshot_days(first, as_of):
             previous = months.get(month_end(add_months(month_start(end), -1)), Decimal(0))
             current = months.get(end, Decimal(0))
             if previous == 0 and current == 0:
@@ -274,7 +280,7 @@ class Deal:
     segment: str
     opportunity_type: str
     created_at: pd.Timestamp
-    close_date: dt.date
+    close_date: dt.date | None  # None: an open deal without an expected close date
     arr: Decimal
     is_closed: bool
     is_won: bool
@@ -297,7 +303,7 @@ def deals(raw: Raw) -> list[Deal]:
     for row in raw.opportunities:
         created = to_ts(row["created_at"])
         close = to_date(row["close_date"])
-        if created.date() > close:  # closing before creation: created on the close date
+        if close is not None and created.date() > close:  # closing before creation: created on the close date
             created = pd.Timestamp(close)
         if created >= raw.cutoff:
             continue
@@ -305,6 +311,10 @@ def deals(raw: Raw) -> list[Deal]:
         amount = amount if amount > 0 else Decimal(0)
         stage = raw.stages[row["stage_name"]]
         history = by_opportunity.get(row["opportunity_id"])
+        if close is None and stage["closed"]:
+            # closed without a close date: the day it entered its closed stage, else of updated_at, else of creation
+            entered = [to_ts(h["entered_at"]) for h in history or [] if h["stage_name"] == row["stage_name"]]
+            close = to_date(max(entered)) if entered else to_date(row.get("updated_at")) or created.date()
         if history:
             entries = [(to_ts(h["entered_at"]), h["stage_name"]) for h in history if to_ts(h["entered_at"]) < raw.cutoff]
         else:
@@ -317,9 +327,10 @@ def deals(raw: Raw) -> list[Deal]:
             opportunity_type=str(row["opportunity_type"]).strip().lower(),
             created_at=created,
             close_date=close,
-            arr=money(amount * raw.rate(currency_of(row["currency"]), close)),
-            is_closed=stage["closed"] and close <= raw.as_of,
-            is_won=stage["won"] and close <= raw.as_of,
+            # an open deal without an expected close date converts at the as-of date
+            arr=money(amount * raw.rate(currency_of(row["currency"]), close or raw.as_of)),
+            is_closed=stage["closed"] and close is not None and close <= raw.as_of,
+            is_won=stage["won"] and close is not None and close <= raw.as_of,
             entries=sorted(entries, key=lambda entry: entry[0]),
         ))
     return out
@@ -364,6 +375,11 @@ class Tally:
         if int(ours or 0) != int(theirs or 0):
             self.mismatches.append(f"{label}: python {ours} vs warehouse {theirs}")
 
+    def same(self, label: str, ours, theirs) -> None:
+        self.compared += 1
+        if ours != theirs:
+            self.mismatches.append(f"{label}: python {ours} vs warehouse {theirs}")
+
     def rate(self, label: str, ours, theirs) -> None:
         self.compared += 1
         none_ours = ours is None or (isinstance(ours, float) and math.isnan(ours))
@@ -391,10 +407,17 @@ def frame_rows(warehouse, sql: str) -> list[dict]:
 # --------------------------------------------------------------------------- fixtures
 
 
+@pytest.fixture(scope="module", params=["month_end", "mid_month"])
+def revenue_warehouse(request):
+    """The warehouse compared: as of a month end (the session's), or mid-month with a July fiscal year."""
+    return request.getfixturevalue("built_warehouse" if request.param == "month_end" else "mid_month_warehouse")
+
+
 @pytest.fixture(scope="module")
-def raw(built_warehouse) -> Raw:
+def raw(revenue_warehouse) -> Raw:
     project = Path(__file__).resolve().parents[1]
-    return load_raw(built_warehouse.raw_dir, project, dt.date.fromisoformat(built_warehouse.as_of))
+    return load_raw(revenue_warehouse.raw_dir, project, dt.date.fromisoformat(revenue_warehouse.as_of),
+                    revenue_warehouse.fiscal_year_start_month)
 
 
 @pytest.fixture(scope="module")
@@ -429,10 +452,10 @@ def record(name: str, tally: Tally) -> None:
 # --------------------------------------------------------------------------- family 4
 
 
-def test_arr_movements_recomputed(built_warehouse, raw, arr_accounts, account_movements):
+def test_arr_movements_recomputed(revenue_warehouse, raw, arr_accounts, account_movements):
     assert account_movements, "the generated data has subscriptions"
     segment_of = {account: raw.segment(account) for (account, _end) in arr_accounts}
-    months = month_ends_until(min(end for _account, end in arr_accounts), raw.as_of)
+    months = snapshot_days(min(end for _account, end in arr_accounts), raw.as_of)
     segments = sorted(set(segment_of.values()))
     monthly = {(segment, end): defaultdict(Decimal) for segment in segments for end in months}
     for movement in account_movements:
@@ -446,11 +469,11 @@ def test_arr_movements_recomputed(built_warehouse, raw, arr_accounts, account_mo
     expected = {}
     for (segment, end), values in monthly.items():
         for grain in ("month", "quarter", "year"):
-            start = period_start(grain, end)
+            start = period_start(grain, end, raw.fiscal_start)
             row = expected.setdefault((grain, start, segment), {"months": []})
             row["months"].append((end, values))
     warehouse = {(r["period_grain"], to_date(r["period_start"]), r["segment"]): r
-                 for r in frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_arr_movements')}")}
+                 for r in frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_arr_movements')}")}
     tally = Tally()
     tally.count("rows", len(expected), len(warehouse))
     for key, row in expected.items():
@@ -473,19 +496,21 @@ def test_arr_movements_recomputed(built_warehouse, raw, arr_accounts, account_mo
         tally.count(f"{label} ending_customers", last["ending_customers"], got["ending_customers"])
         for column in ("new_customers", "reactivated_customers", "churned_customers"):
             tally.count(f"{label} {column}", sums[column], got[column])
+        tally.same(f"{label} measured_through", months_in[-1][0], to_date(got["measured_through"]))
+        tally.same(f"{label} is_complete", period_end(key[0], key[1]) <= raw.as_of, bool(got["is_complete"]))
     record("kpi_arr_movements", tally)
 
 
-def test_retention_recomputed(built_warehouse, raw, arr_accounts):
+def test_retention_recomputed(revenue_warehouse, raw, arr_accounts):
     first = min(end for _account, end in arr_accounts)
     by_month = defaultdict(dict)
     for (account, end), value in arr_accounts.items():
         by_month[end][account] = value
     segments = sorted({raw.segment(account) for account, _end in arr_accounts})
-    warehouse = {(to_date(r["period_end"]), r["segment"]): r
-                 for r in frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_retention')}")}
+    warehouse = {(to_date(r["period_start"]), r["segment"]): r
+                 for r in frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_retention')}")}
     tally = Tally()
-    expected_months = [end for end in month_ends_until(first, raw.as_of) if months_between(first, end) >= 12]
+    expected_months = [end for end in snapshot_days(first, raw.as_of) if months_between(first, end) >= 12]
     tally.count("rows", len(expected_months) * len(segments), len(warehouse))
     for end in expected_months:
         base_end = month_end(add_months(month_start(end), -12))
@@ -496,7 +521,7 @@ def test_retention_recomputed(built_warehouse, raw, arr_accounts):
             retained = sum((now.get(a, Decimal(0)) for a in base), Decimal(0))
             gross = sum((min(now.get(a, Decimal(0)), v) for a, v in base.items()), Decimal(0))
             customers = sum(1 for a in base if now.get(a, Decimal(0)) > 0)
-            got = warehouse.get((end, segment))
+            got = warehouse.get((month_start(end), segment))
             if got is None:
                 tally.mismatches.append(f"missing retention row {end} {segment}")
                 continue
@@ -509,6 +534,8 @@ def test_retention_recomputed(built_warehouse, raw, arr_accounts):
             tally.rate(f"{label} nrr", ratio(retained, base_arr), got["net_revenue_retention"])
             tally.rate(f"{label} grr", ratio(gross, base_arr), got["gross_revenue_retention"])
             tally.rate(f"{label} logo", ratio(customers, len(base)), got["logo_retention"])
+            tally.same(f"{label} measured_through", end, to_date(got["measured_through"]))
+            tally.same(f"{label} is_complete", end == month_end(end), bool(got["is_complete"]))
     record("kpi_retention", tally)
 
 
@@ -523,7 +550,7 @@ def median(values: list[int]):
     return float(ordered[middle]) if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def test_new_business_recomputed(built_warehouse, raw, all_deals, arr_accounts):
+def test_new_business_recomputed(revenue_warehouse, raw, all_deals, arr_accounts):
     expected: dict = defaultdict(lambda: {"won": 0, "lost": 0, "won_arr": Decimal(0), "lost_arr": Decimal(0),
                                           "cycles": [], "logos": 0})
     first_wins: dict = {}
@@ -534,7 +561,7 @@ def test_new_business_recomputed(built_warehouse, raw, all_deals, arr_accounts):
         if deal.opportunity_type != "new_business" or not deal.is_closed:
             continue
         for grain in ("week", "month", "quarter", "year"):
-            bucket = expected[(grain, period_start(grain, deal.close_date), deal.segment)]
+            bucket = expected[(grain, period_start(grain, deal.close_date, raw.fiscal_start), deal.segment)]
             if deal.is_won:
                 bucket["won"] += 1
                 bucket["won_arr"] += deal.arr
@@ -544,7 +571,7 @@ def test_new_business_recomputed(built_warehouse, raw, all_deals, arr_accounts):
                 bucket["lost_arr"] += deal.arr
     for (_account, segment), day in first_wins.items():
         for grain in ("week", "month", "quarter", "year"):
-            expected[(grain, period_start(grain, day), segment)]["logos"] += 1
+            expected[(grain, period_start(grain, day, raw.fiscal_start), segment)]["logos"] += 1
     last_month_end = month_end(add_months(month_start(raw.as_of + dt.timedelta(days=1)), -1))
     arr_by_end = defaultdict(lambda: defaultdict(lambda: [Decimal(0), 0]))
     for (account, end), value in arr_accounts.items():
@@ -553,13 +580,14 @@ def test_new_business_recomputed(built_warehouse, raw, all_deals, arr_accounts):
         cell[1] += 1
     for end in arr_by_end:
         for grain in ("month", "quarter", "year"):
-            start = period_start(grain, end)
+            start = period_start(grain, end, raw.fiscal_start)
             arpa_end = period_end(grain, start) if period_end(grain, start) <= raw.as_of else last_month_end
             if arpa_end == end:
                 for segment, (total, accounts) in arr_by_end[end].items():
                     expected[(grain, start, segment)]["arpa"] = (total, accounts)
     warehouse = {(r["period_grain"], to_date(r["period_start"]), r["segment"]): r
-                 for r in frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_new_business')}")}
+                 for r in frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_new_business')} "
+                                                        "where level = 'company'")}
     tally = Tally()
     tally.count("rows", len(expected), len(warehouse))
     for key, row in expected.items():
@@ -641,8 +669,8 @@ def metrics(raw, all_deals, arr_products, account_movements) -> Metrics:
 KNOWN_METRICS = {"new_business_arr", "bookings_arr", "net_new_arr", "expansion_arr", "stage1_opportunities", "sqls"}
 
 
-def test_org_attainment_recomputed(built_warehouse, raw, metrics):
-    warehouse = frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_org_attainment')}")
+def test_org_attainment_recomputed(revenue_warehouse, raw, metrics):
+    warehouse = frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_org_attainment')}")
     tally = Tally()
     tally.count("rows", len(raw.targets), len(warehouse))
     by_key = defaultdict(list)
@@ -683,7 +711,8 @@ def forecast_inputs(raw: Raw, all_deals: list[Deal], metrics: Metrics, day: dt.d
     actual = metrics.total(metric, start, day, segment)
     trailing = metrics.total(metric, add_months(month_start(last_end), -2), last_end, segment)
     remaining = Fraction(months_between(last_end, end))
-    if metric not in MONTH_END_METRICS and day != last_end:
+    # the forecast date's month is measured to date, for month-end metrics too
+    if day != last_end:
         days_in_month = (month_end(day) - month_start(day)).days + 1
         remaining -= Fraction(day.day, days_in_month)
     remaining_dec = Decimal(remaining.numerator) / Decimal(remaining.denominator)
@@ -706,7 +735,7 @@ def forecast_inputs(raw: Raw, all_deals: list[Deal], metrics: Metrics, day: dt.d
     for deal in all_deals:
         if deal.opportunity_type not in types or (segment is not None and deal.segment != segment):
             continue
-        if deal.created_on <= day < deal.close_date <= end:
+        if deal.close_date is not None and deal.created_on <= day < deal.close_date <= end:
             open_arr += deal.arr
             stage = stage_at(raw, deal, day)
             won, closed = outcomes.get(stage, (0, 0)) if stage is not None else (0, 0)
@@ -725,11 +754,12 @@ def forecast_inputs(raw: Raw, all_deals: list[Deal], metrics: Metrics, day: dt.d
     }
 
 
-def test_forecast_recomputed(built_warehouse, raw, all_deals, metrics):
-    warehouse = frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_forecast')}")
+def test_forecast_recomputed(revenue_warehouse, raw, all_deals, metrics):
+    warehouse = frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_forecast')}")
     assert warehouse, "the generated targets cover the current quarter and year"
     tally = Tally()
-    current = {grain: (period_start(grain, raw.as_of), period_end(grain, period_start(grain, raw.as_of))) for grain in ("quarter", "year")}
+    current = {grain: (period_start(grain, raw.as_of, raw.fiscal_start),
+                       period_end(grain, period_start(grain, raw.as_of, raw.fiscal_start))) for grain in ("quarter", "year")}
     expected_rows = 0
     for target in raw.targets:
         metric = str(target["metric"]).strip().lower()
@@ -757,8 +787,8 @@ def test_forecast_recomputed(built_warehouse, raw, all_deals, metrics):
     record("kpi_forecast", tally)
 
 
-def test_forecast_backtest_recomputed(built_warehouse, raw, all_deals, metrics):
-    warehouse = frame_rows(built_warehouse, f"select * from {built_warehouse.relation('kpi_forecast_backtest')}")
+def test_forecast_backtest_recomputed(revenue_warehouse, raw, all_deals, metrics):
+    warehouse = frame_rows(revenue_warehouse, f"select * from {revenue_warehouse.relation('kpi_forecast_backtest')}")
     tally = Tally()
     first_month = add_months(month_start(raw.as_of), -BACKTEST_MONTHS)
     days = [month_end(add_months(first_month, i)) for i in range(BACKTEST_MONTHS + 1)]

@@ -259,6 +259,12 @@ CORRUPTIONS = {
     "negative_amount": (
         lambda t: set_value(t["subscriptions"], 0, "arr", -12000.0),
         ("negative_amount", "subscriptions", "subscription_id=S1", "arr")),
+    "amount_beyond_the_money_type": (  # 1e20 parses as a decimal; the build's money type cannot hold it
+        lambda t: set_value(t["opportunities"], 1, "amount", 1e20),
+        ("amount_out_of_range", "opportunities", "opportunity_id=O2", "amount")),
+    "arr_beyond_the_money_type": (
+        lambda t: set_value(t["subscriptions"], 0, "arr", -2e12),
+        ("amount_out_of_range", "subscriptions", "subscription_id=S1", "arr")),
     "zero_exchange_rate": (
         lambda t: set_value(t["exchange_rates"], 1, "rate_to_reporting", 0.0),
         ("negative_amount", "exchange_rates", "currency=EUR, rate_date=2024-04-01", "rate_to_reporting")),
@@ -293,7 +299,7 @@ CSV_CASES = {
     "missing_column", "duplicate_pk", "duplicate_composite_pk", "null_pk", "unparseable_date",
     "unparseable_timestamp", "unparseable_decimal", "unparseable_integer", "unparseable_boolean",
     "null_required", "unknown_stage_in_history", "orphaned_fk", "currency_without_rate",
-    "history_for_unknown_opportunity",
+    "history_for_unknown_opportunity", "amount_beyond_the_money_type",
 }
 
 
@@ -325,6 +331,35 @@ def test_unreadable_file(tables, tmp_path):
     report = validate(tmp_path)
     assert_reported(report, "unreadable_file", "accounts", None, None)
     assert not report.ok
+
+
+def test_an_empty_file_is_reported_as_empty(tables, tmp_path, fmt="csv"):
+    write(tables, tmp_path, fmt)
+    (tmp_path / "accounts.csv").write_bytes(b"")
+    report = validate(tmp_path)
+    assert_reported(report, "empty_file", "accounts", None, None)
+    assert not find(report, "missing_column", "accounts"), "one problem, the file's, not one per column"
+    assert "accounts.csv is empty (0 bytes" in find(report, "empty_file", "accounts")[0].detail
+
+
+def test_a_file_that_is_not_utf8_says_so_whole(tables, tmp_path):
+    write(tables, tmp_path, "csv")
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(path.read_text().replace("Globex", "Soci\u00e9t\u00e9 G\u00e9n\u00e9rale").encode("latin-1"))
+    report = validate(tmp_path)
+    detail = find(report, "unreadable_file", "accounts")[0].detail
+    assert "This file is not utf-8 encoded" in detail and "Save the file as UTF-8" in detail
+    assert "\n" not in detail
+
+
+def test_a_reporting_currency_the_rates_cannot_convert_into_is_named(tables, tmp_path):
+    from sales_kpis.validate import currency_without_rates
+
+    raw = write(tables, tmp_path)
+    assert currency_without_rates(raw, "USD") is None
+    reason = currency_without_rates(raw, "xxx")
+    assert reason.startswith("amounts in USD have no rate into XXX in exchange_rates")
+    assert "the data's rates convert into USD" in reason
 
 
 def test_incompatible_parquet_type(tables, tmp_path):
@@ -424,6 +459,22 @@ def test_lead_oddities_are_warnings(tables, tmp_path):
     assert report.ok, report.summary()
     assert_reported(report, "lead_timestamps_out_of_order", "leads", "lead_id=L1", "sql_at", WARNING)
     assert_reported(report, "lead_disqualified_and_converted", "leads", "lead_id=L3", "disqualified_at", WARNING)
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_open_deal_without_close_date_is_a_warning_a_closed_one_an_error(tables, tmp_path, fmt):
+    """The contract allows an open deal without an expected close date (a warning); a closed deal needs one."""
+    set_value(tables["opportunities"], 1, "close_date", None)  # O2, Discovery: open
+    report = validate(write(tables, tmp_path, fmt))
+    assert report.ok, report.summary()
+    problem = assert_reported(report, "open_without_close_date", "opportunities", "opportunity_id=O2", "close_date",
+                              WARNING)
+    assert "Discovery" in problem.detail
+    set_value(tables["opportunities"], 2, "close_date", None)  # O3, Closed Lost
+    report = validate(write(tables, tmp_path / "closed", fmt))
+    assert not report.ok
+    assert_reported(report, "closed_without_close_date", "opportunities", "opportunity_id=O3", "close_date", ERROR)
+    assert not find(report, "open_without_close_date", "opportunities")[1:], "only O2 is open and undated"
 
 
 def test_examples_are_capped_but_all_rows_counted(tables, tmp_path):

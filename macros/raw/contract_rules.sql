@@ -5,7 +5,8 @@
     primary-key column), accepted values, foreign key and exchange rate, then
     the table's own rules. Each rule: {table, problem, column, kind (row,
     table, foreign_key, exchange_rate), severity (structural, record,
-    warning), message, fails, repair, ref_table, ref_column, date, month_end}.
+    warning), message, fails, repair, ref_table, ref_column, date, month_end,
+    stage (open or closed: the rule holds only for rows in such a stage)}.
 -#}
 {% macro contract_rules(table) %}
     {%- set spec = raw_contract()[table] -%}
@@ -43,7 +44,7 @@
     {%- endfor -%}
     {%- for rule in spec.get("rules", []) -%}
         {%- do rules.append(contract_rule(table, rule.problem, rule.column, rule.get("scope", "row"), rule.severity,
-            rule.message, {"fails": rule.fails, "repair": rule.get("repair")})) -%}
+            rule.message, {"fails": rule.fails, "repair": rule.get("repair"), "stage": rule.get("stage")})) -%}
     {%- endfor -%}
     {{- return(rules) -}}
 {% endmacro %}
@@ -52,7 +53,7 @@
 {% macro contract_rule(table, problem, column, kind, severity, message, fields) %}
     {%- set rule = {"table": table, "problem": problem, "column": column, "kind": kind, "severity": severity,
         "message": message, "fails": "", "repair": none, "ref_table": none, "ref_column": none, "date": none,
-        "month_end": false} -%}
+        "month_end": false, "stage": none} -%}
     {%- do rule.update(fields) -%}
     {{- return(rule) -}}
 {% endmacro %}

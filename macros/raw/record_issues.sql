@@ -1,8 +1,10 @@
 {#-
     The rows of dq_record_issues: every record breaking a record-level rule
-    of the contract's catalogue (contract_rules), one row per record and rule,
-    with the rule's message (its {column} placeholders filled with the row's
-    values) and the repair the build applied.
+    of the contract's catalogue (contract_rules), or a warning the build
+    treats in its own way (a warning with a repair), one row per record and
+    rule, with the rule's message (its {column} placeholders filled with the
+    row's values) and the repair the build applied. A rule limited to open or
+    closed stages (stage) reads the stages config from staged['stages'].
 
     staged: {contract table: relation}, each table's staging model. A rule
     reads the values as delivered: a staging model that repairs a contract
@@ -14,11 +16,13 @@
     parts joined with `|`.
 -#}
 {% macro record_issues(staged, deleted_records) %}
-    {%- set string = dbt.type_string() -%}
     {%- set contract = raw_contract() -%}
     {%- set selects = [] -%}
     {%- for table, spec in contract.items() -%}
-        {%- set rules = contract_rules(table) | selectattr("severity", "equalto", "record") | list -%}
+        {%- set rules = [] -%}
+        {%- for rule in contract_rules(table) if rule.severity == "record" or (rule.severity == "warning" and rule.repair) -%}
+            {%- do rules.append(rule) -%}
+        {%- endfor -%}
         {%- if rules and table not in staged -%}
             {{ exceptions.raise_compiler_error("record_issues: the contract has record-level rules on " ~ table
                 ~ " but no staging model of it is given") }}
@@ -29,13 +33,11 @@
             {%- for column in spec.columns if column.name in present or ("raw_" ~ column.name) in present -%}
                 {%- do delivered.append(("raw_" ~ column.name ~ " as " ~ column.name) if ("raw_" ~ column.name) in present else column.name) -%}
             {%- endfor -%}
-            {%- set key_parts = [] -%}
-            {%- for column in spec.primary_key -%}
-                {%- do key_parts.append("coalesce(cast(records." ~ column ~ " as " ~ string ~ "), '')") -%}
-            {%- endfor -%}
+
             {%- for rule in rules -%}
                 {%- set select = "select\n        '" ~ table ~ "' as table_name,\n        "
-                    ~ key_parts | join(" || '|' || ") ~ " as record_key,\n        '" ~ rule.column ~ "' as column_name,\n        "
+                    ~ contract_record_key(table, "records") ~ " as record_key,\n        '" ~ rule.column ~ "' as column_name,\n        '"
+                    ~ rule.problem ~ "' as problem_type,\n        "
                     ~ record_message(rule.message, "records") ~ " as problem,\n        '"
                     ~ dbt.escape_single_quotes(rule.repair) ~ "' as rule_applied\n    from (select " ~ delivered | join(", ")
                     ~ " from " ~ staged[table] ~ ") as records" -%}
@@ -54,6 +56,9 @@
                             ~ "\n    where records." ~ rule.column ~ " is not null\n        and parents.parent_key is null"
                             ~ excluded_deleted) -%}
                     {%- endif -%}
+                {%- elif rule.stage -%}
+                    {%- do selects.append(select ~ "\n    where (" ~ rule.fails ~ ")\n        and records.stage_name in (select stage_name from "
+                        ~ staged["stages"] ~ " where " ~ ("not " if rule.stage == "open" else "") ~ "is_closed)") -%}
                 {%- else -%}
                     {%- do selects.append(select ~ "\n    where " ~ rule.fails) -%}
                 {%- endif -%}

@@ -3,13 +3,14 @@
     the account (int_account_arr_movements) and the account x product
     (int_account_product_arr_monthly).
 
-    Input: `relation`, one row per key and month end where ARR > 0 (or null,
-    a missing rate, kept so that a test fails on it), with the keys, segment,
-    month_start, month_end and arr. Renders CTEs for the caller's `with`
-    (each followed by a comma), the last one `arr_movements`: one row per key
-    and month end where the ARR or the previous month end's ARR is > 0, with
-    the starting (previous month end) and ending ARR, movement_type and one
-    amount column per movement (all >= 0):
+    Input: `relation`, one row per key and month where ARR > 0 (or null, a
+    missing rate, kept so that a test fails on it), with the keys, segment,
+    month_start, month_end, measured_through (the month's snapshot day: its
+    end, or the as-of date for the as-of month) and arr. Renders CTEs for the
+    caller's `with` (each followed by a comma), the last one `arr_movements`:
+    one row per key and month where the ARR or the previous month end's ARR
+    is > 0, with the starting (previous month end) and ending ARR,
+    movement_type and one amount column per movement (all >= 0):
     - new: previous 0, never had ARR at an earlier month end;
     - reactivation: previous 0, had ARR at an earlier month end;
     - expansion: previous > 0 and current > previous;
@@ -19,7 +20,7 @@
     One window pass over each key's ARR rows (no key x month cross join, no
     re-aggregation): the previous row is the previous month end only when it
     is the adjacent month; a row not followed by the next month adds a churn
-    row in that month, while that month end is on or before the as-of date.
+    row in that month, while that month has started by the as-of date.
 
     bounds (incremental_month_bounds) restricts the result to the months an
     incremental run recomputes, computed from the relation's rows from
@@ -52,6 +53,7 @@
             {% endfor %}recent.segment,
             recent.month_start,
             recent.month_end,
+            recent.measured_through,
             recent.arr,
             first_arr_months.first_arr_month_start
         from {{ relation }} as recent
@@ -69,6 +71,7 @@
             segment,
             month_start,
             month_end,
+            measured_through,
             arr,
             lag(month_start) over (partition by {{ key_list }} order by month_start) as previous_row_month_start,
             lag(arr) over (partition by {{ key_list }} order by month_start) as previous_row_arr,
@@ -91,6 +94,7 @@
             segment,
             month_start,
             month_end,
+            measured_through,
             case when previous_row_month_start = previous_month_start then previous_row_arr else 0 end as previous_arr,
             arr,
             first_arr_month_start
@@ -104,12 +108,13 @@
             {% endfor %}arr_neighbours.segment,
             arr_neighbours.next_month_start as month_start,
             {{ period_end('month', 'arr_neighbours.next_month_start') }} as month_end,
+            {{ measured_through(period_end('month', 'arr_neighbours.next_month_start')) }} as measured_through,
             arr_neighbours.arr as previous_arr,
             0 as arr,
             arr_neighbours.first_arr_month_start
         from arr_neighbours
         where (arr_neighbours.next_row_month_start is null or arr_neighbours.next_row_month_start <> arr_neighbours.next_month_start)
-            and {{ period_end('month', 'arr_neighbours.next_month_start') }} <= {{ as_of_date() }}
+            and arr_neighbours.next_month_start <= {{ as_of_date() }}
     ),
 
     arr_month_ends as (
@@ -138,6 +143,7 @@
             segment,
             month_start,
             month_end,
+            cast(measured_through as date) as measured_through,
             movement_type,
             cast(previous_arr as {{ type_money() }}) as starting_arr,
             cast(case when movement_type = 'new' then arr else 0 end as {{ type_money() }}) as new_arr,

@@ -8,7 +8,8 @@
       funnel (int_org_funnel_daily: SQLs, stage-1 entries);
     - value (bookings, arr_movements): what a row adds, summed per day; where
       (bookings): which won opportunities count;
-    - measured_at: day or month_end (ARR exists at month ends only);
+    - measured_at: day or month_end (ARR is measured at month ends, and on
+      the as-of date for the as-of month to date);
     - supports_segment / supports_product: whether a segment or product target
       can be measured on it;
     - is_forecastable: kpi_forecast publishes a forecast for it;

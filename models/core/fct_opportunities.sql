@@ -3,7 +3,13 @@
     cutoff, not deleted), with its amount in the reporting currency, its
     status at the as-of date, and when it first reached stages 1 and 2.
     - arr_amount: amount converted at the close date (expected close date
-      when open) with the latest rate on or before it, rounded to cents.
+      when open; the as-of date for an open deal without one) with the
+      latest rate on or before it, rounded to cents.
+    - close_date: as delivered; an open deal may have none (it stays out of
+      everything dated by close date). A closed deal delivered without one
+      takes the day it entered its current (closed) stage in the stage
+      history, else the day of updated_at, else of created_at (both are
+      listed in dq_record_issues).
     - Closed at the as-of date = current stage closed and close_date <= as-of
       (a deal lost, reopened and won counts once, as won, on its final close
       date); an open deal past its expected close date stays open.
@@ -21,6 +27,8 @@ leads as (
 ),
 
 stages as (select * from {{ ref('stg_crm__stages') }}),
+
+history as (select * from {{ ref('stg_crm__opportunity_stage_history') }}),
 
 stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
 
@@ -120,23 +128,59 @@ reached_pivot as (
     group by opportunity_id
 ),
 
--- Exchange rates looked up once per distinct (currency, close date): the
--- range join then runs over a few thousand pairs instead of every deal.
+-- The latest entry into the current stage of each deal delivered without a
+-- close date (its closing day, when that stage is closed).
+current_stage_entries as (
+    select
+        history.opportunity_id,
+        max(history.entered_at) as entered_at
+    from history
+    inner join opportunities
+        on
+            history.opportunity_id = opportunities.opportunity_id
+            and history.stage_name = opportunities.stage_name
+    where opportunities.close_date is null
+    group by history.opportunity_id
+),
+
+-- The close date (repaired for a closed deal without one) and the day the
+-- amount is converted at: the close date, or the as-of date when undated.
+close_dates as (
+    select
+        opportunities.opportunity_id,
+        opportunities.currency,
+        case
+            when opportunities.close_date is not null or not stages.is_closed then opportunities.close_date
+            else coalesce(
+                cast(current_stage_entries.entered_at as date),
+                cast(opportunities.updated_at as date),
+                cast(opportunities.created_at as date)
+            )
+        end as close_date
+    from opportunities
+    left join stages
+        on opportunities.stage_name = stages.stage_name
+    left join current_stage_entries
+        on opportunities.opportunity_id = current_stage_entries.opportunity_id
+),
+
+-- Exchange rates looked up once per distinct (currency, conversion date):
+-- the range join then runs over a few thousand pairs instead of every deal.
 conversion_dates as (
     select distinct
         currency,
-        close_date
-    from opportunities
+        coalesce(close_date, {{ as_of_date() }}) as conversion_date
+    from close_dates
 ),
 
 conversion_rates as (
     select
         conversion_dates.currency,
-        conversion_dates.close_date,
+        conversion_dates.conversion_date,
         fx.rate_to_reporting
     from conversion_dates
     inner join fx
-        on {{ fx_rate_join('fx', 'conversion_dates.currency', 'conversion_dates.close_date') }}
+        on {{ fx_rate_join('fx', 'conversion_dates.currency', 'conversion_dates.conversion_date') }}
 ),
 
 joined as (
@@ -160,8 +204,8 @@ joined as (
         opportunities.amount,
         conversion_rates.rate_to_reporting as fx_rate,
         cast(opportunities.amount * conversion_rates.rate_to_reporting as {{ type_money() }}) as arr_amount,
-        stages.is_closed and opportunities.close_date <= {{ as_of_date() }} as is_closed,
-        stages.is_won and opportunities.close_date <= {{ as_of_date() }} as is_won,
+        coalesce(stages.is_closed and close_dates.close_date <= {{ as_of_date() }}, false) as is_closed,
+        coalesce(stages.is_won and close_dates.close_date <= {{ as_of_date() }}, false) as is_won,
         opportunities.opportunity_type in (
             {%- for opportunity_type in var('bookings_opportunity_types') -%}
                 '{{ opportunity_type }}'{% if not loop.last %}, {% endif %}
@@ -169,10 +213,12 @@ joined as (
         ) as is_bookings_type,
         opportunities.created_at,
         cast(opportunities.created_at as date) as created_on,
-        opportunities.close_date,
+        close_dates.close_date,
         reached_pivot.stage1_reached_at,
         reached_pivot.stage2_reached_at
     from opportunities
+    inner join close_dates
+        on opportunities.opportunity_id = close_dates.opportunity_id
     left join accounts
         on opportunities.account_id = accounts.account_id
     left join opportunity_leads
@@ -188,7 +234,7 @@ joined as (
     left join conversion_rates
         on
             opportunities.currency = conversion_rates.currency
-            and opportunities.close_date = conversion_rates.close_date
+            and coalesce(close_dates.close_date, {{ as_of_date() }}) = conversion_rates.conversion_date
 ),
 
 final as (

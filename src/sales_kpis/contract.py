@@ -24,7 +24,8 @@ CONTRACT_FILE = Path("models") / "staging" / "crm" / "_crm__sources.yml"
 STAGES_SEED = Path("seeds") / "stages.csv"
 
 #: Severities of the catalogue's rules: the build stops; the build repairs the
-#: record, lists it in dq_record_issues and warns; a harmless oddity.
+#: record, lists it in dq_record_issues and warns; a harmless oddity (that the
+#: build lists in dq_record_issues too when the rule says what it does with it).
 STRUCTURAL, RECORD, WARNING = "structural", "record", "warning"
 SEVERITIES = (STRUCTURAL, RECORD, WARNING)
 
@@ -100,7 +101,9 @@ class Rule:
     aggregates), ``foreign_key`` (``column`` names no row of
     ``ref_table.ref_column``) or ``exchange_rate`` (an amount in ``column``'s
     currency has no rate on or before ``date``, or its month end). ``message``
-    names the offending values with ``{column}`` placeholders.
+    names the offending values with ``{column}`` placeholders. ``stage``
+    (``open`` or ``closed``) limits a row rule to the rows whose ``stage_name``
+    is an open or a closed stage of the stages config.
     """
     table: str
     problem: str
@@ -114,6 +117,7 @@ class Rule:
     ref_column: str | None = None
     date: str | None = None
     month_end: bool = False
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,7 @@ def _read(path: Path) -> tuple[dict[str, Table], dict[str, str], dict[str, str]]
             rules += column_rules(name, primary_key, columns[-1], messages)
         rules += [
             Rule(name, rule["problem"], rule["column"], rule.get("scope", "row"), rule["severity"], rule["message"],
-                 rule["fails"], rule.get("repair"))
+                 rule["fails"], rule.get("repair"), stage=rule.get("stage"))
             for rule in meta.get("rules", [])
         ]
         tables[name] = Table(name, meta["required"], primary_key, tuple(columns), tuple(rules),

@@ -96,9 +96,8 @@ from sales_kpis.dates import add_months, month_index, month_start_of_index
 
 __all__ = ["GENERATED_TABLES", "generate"]
 
-#: Tables written by :func:`generate`, in contract order (``stages`` is a seed; the optional
-#: ``opportunity_history`` is not generated).
-GENERATED_TABLES = [name for name in TABLES if name not in ("stages", "opportunity_history")]
+#: Tables written by :func:`generate`, in contract order (``stages`` is a seed).
+GENERATED_TABLES = [name for name in TABLES if name != "stages"]
 
 SEC = 1_000_000
 HOUR = 3_600 * SEC
@@ -662,13 +661,17 @@ def generate(out_dir: str | Path, seed: int = 42, leads: int = 10_000, fmt: str 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _msg: None)
-    gen = _Generator(np.random.default_rng(seed), leads, S, E, out, fmt, say)
+    # The close-date history draws from its own stream, so every other table is
+    # the same with or without it.
+    history_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    gen = _Generator(np.random.default_rng(seed), leads, S, E, out, fmt, say, history_rng)
     return gen.run()
 
 
 class _Generator:
-    def __init__(self, rng, leads, S, E, out, fmt, say):
+    def __init__(self, rng, leads, S, E, out, fmt, say, history_rng):
         self.rng, self.n_leads, self.S, self.E, self.out, self.fmt, self.say = rng, leads, S, E, out, fmt, say
+        self.history_rng = history_rng
         self.E_END = (E + 1) * DAY - SEC
         self.D = E - S + 1
         self.days = np.arange(S, E + 1, dtype=np.int64)
@@ -699,17 +702,14 @@ class _Generator:
         S, E = self.S, self.E
         self.users = _Users(rng, self.n_leads, S, E, self.freeze_day)
         self.rates = _Rates(rng, int(_month_start(np.array([S - 3 * 365 - 150]))[0]), E)
-        self._legacy_customers()
-        self._leads()
-        self._new_business()
-        self._customers()
-        self._later_opportunities()
-        self._subscriptions()
-        self._accounts()
-        self._activities_on_opportunities()
-        self._quotas()
-        self._targets()
-        self._small_tables()
+        for step, say in ((self._legacy_customers, "legacy customers"), (self._leads, "leads"),
+                          (self._new_business, "new business"), (self._customers, "customers"),
+                          (self._later_opportunities, "expansions and renewals"),
+                          (self._subscriptions, "subscriptions"), (self._accounts, "accounts"),
+                          (self._activities_on_opportunities, "activities"), (self._quotas, "quotas"),
+                          (self._targets, "targets"), (self._small_tables, "the small tables")):
+            self.say(f"generating {say}")
+            step()
         return {name: self.counts[name] for name in GENERATED_TABLES}
 
     # ------------------------------------------------------------------
@@ -930,8 +930,8 @@ class _Generator:
                 t = np.maximum(t, lo)
                 kind = _choice(rng, np.array([0.45, 0.45, 0.10]), len(t))
                 self._write_activities(usr, lead_num[act_lead], None, kind, t)
-            if months[a] % 6 == 0:
-                self.say(f"leads: {next_lead:,} of {self.n_leads:,}")
+            # Every month: the command line shows it at its own rate (live, or a line every 15 s when piped).
+            self.say(f"leads: {next_lead:,} of about {self.n_leads:,}")
         self._done(w_leads)
         self.conv = {k: np.concatenate([p[k] for p in conv_parts]) for k in conv_parts[0]}
         self.n_nb_primary = opp_counter
@@ -1034,7 +1034,69 @@ class _Generator:
             entered_at=_ts(h["time"][r]),
             amount=_num(h["amount"][r], h["amount_valid"][r]),
         ))
+        c = self._close_date_history(o)
+        self.w_ohist.write_rows(len(c["opp"]), lambda r: dict(
+            opportunity_id=_ids("O", num[c["opp"][r]] + 1, self.width),
+            changed_at=_ts(c["time"][r]),
+            close_date=_date(c["close_day"][r]),
+            amount=_num(c["amount"][r], o["amount_valid"][c["opp"][r]]),
+            forecast_category=pa.nulls(len(c["opp"][r]), pa.string()),
+        ))
         return {key: o[key] for key in _READ_AFTER_WRITING}
+
+    def _close_date_history(self, o):
+        """What each deal's expected close date and amount were, change by change (opportunity_history).
+
+        A row at creation, then up to three changes, spread over the deal's open
+        life (up to its close, or for an open deal up to the day its current
+        expected close date begins): mostly pushes (the expected date moved
+        later, made close to the old date, sometimes after it had passed),
+        some pull-ins, some amount-only revisions; a close-date change revises
+        the amount a quarter of the time. Built backwards from the deal's
+        current close date and amount, so the last row agrees with the
+        opportunity. Every row carries the full state after the change.
+        """
+        rng, E_END = self.history_rng, self.E_END
+        n, K = len(o["created"]), 3
+        created = o["created"]
+        created_day = created // DAY
+        final_day = o["close_day"]
+        last_t = np.where(o["closed"], o["end_time"], np.minimum(E_END, final_day * DAY))
+        life = last_t - created
+        k = np.where(life > 2 * DAY, _choice(rng, np.array([0.45, 0.30, 0.15, 0.10]), n), 0)
+        j = np.arange(K)[None, :]
+        valid = j < k[:, None]
+        # change j in the j-th slice of the open life, strictly after creation and in order
+        frac = (j + rng.random((n, K))) / np.maximum(k, 1)[:, None]
+        t = _to_sec(created[:, None] + (frac * np.maximum(life, 0)[:, None]).astype(np.int64))
+        t = np.maximum(t, _to_sec(created)[:, None] + (j + 1) * SEC)
+        kind = _choice(rng, np.array([0.65, 0.15, 0.20]), n * K).reshape(n, K)  # push, pull-in, amount only
+        revise = (kind == 2) | (rng.random((n, K)) < 0.25)
+        near = t // DAY + rng.integers(-10, 21, (n, K))
+        earlier = np.maximum(1, rng.integers(7, 31, (n, K)))
+        later = rng.integers(10, 51, (n, K))
+        drift = rng.uniform(0.8, 1.25, (n, K))
+        close_after = np.empty((n, K), dtype=np.int64)
+        amount_after = np.empty((n, K))
+        day, amount = final_day.astype(np.int64).copy(), np.asarray(o["amount"], dtype=np.float64).copy()
+        for col in range(K - 1, -1, -1):
+            close_after[:, col], amount_after[:, col] = day, amount
+            pushed = np.where(near[:, col] < day, near[:, col], day - earlier[:, col])
+            before = np.where(kind[:, col] == 0, pushed, np.where(kind[:, col] == 1, day + later[:, col], day))
+            before = np.maximum(before, created_day)
+            m = valid[:, col]
+            day = np.where(m, before, day)
+            amount = np.where(m & revise[:, col], np.maximum(10.0, np.round(amount / drift[:, col], -1)), amount)
+        opp = np.concatenate([np.arange(n), np.repeat(np.arange(n), K)[valid.ravel()]])
+        time = np.concatenate([created, t[valid]])
+        close_day = np.concatenate([day, close_after[valid]])
+        amounts = np.concatenate([amount, amount_after[valid]])
+        order = np.lexsort((time, opp))
+        opp, time, close_day, amounts = opp[order], time[order], close_day[order], amounts[order]
+        # a change that changed nothing (a push clamped at creation) is not saved
+        same = np.r_[False, (opp[1:] == opp[:-1]) & (close_day[1:] == close_day[:-1]) & (amounts[1:] == amounts[:-1])]
+        keep = ~same
+        return dict(opp=opp[keep], time=time[keep], close_day=close_day[keep], amount=amounts[keep])
 
     def _new_business(self):
         """New-business opportunities from converted leads (plus a few second deals per lead)."""
@@ -1085,6 +1147,7 @@ class _Generator:
         self._finish_opportunities(o)
         self.w_opps = self._writer("opportunities")
         self.w_hist = self._writer("opportunity_stage_history")
+        self.w_ohist = self._writer("opportunity_history")
         self.nb = self._write_opportunities(o)
         self.conv = {key: c[key] for key in ("acct", "seg", "region", "created")}  # what the accounts read
         self.n_opps = self.n_nb_primary + len(sec)
@@ -1264,6 +1327,7 @@ class _Generator:
         self.n_opps += m
         self._done(self.w_opps)
         self._done(self.w_hist)
+        self._done(self.w_ohist)
         self.later = o
 
         # subscription rows

@@ -7,11 +7,11 @@
     - actual_to_date: the metric from the period start to T;
     - trailing_3m_monthly_avg: the metric over the three complete months
       ending at the last month end on or before T, divided by 3;
-    - remaining_months: the part of the period not measured yet at T. For
-      month-end metrics (net_new_arr, expansion_arr) the number of month ends
-      after T up to the period end; for daily metrics (bookings) the whole
-      months after T's month plus the unelapsed share of T's month
-      (as of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left);
+    - remaining_months: the part of the period not measured yet at T: the
+      whole months after T's month plus the unelapsed share of T's month (as
+      of Oct 15, a quarter ending Dec 31 has 2 + 16/31 months left). The
+      same for month-end metrics (net_new_arr, expansion_arr): T's month is
+      measured to date (its movement up to T is in actual_to_date);
     - open_pipeline_arr / weighted_pipeline_arr: opportunities of the metric's
       pipeline types created by T and with close_date in (T, period end],
       weighted by the historical win rate (by amount) of their stage at T,
@@ -23,14 +23,14 @@
     amounts, so a deal's final close date and amount stand for what was
     expected at T (docs/spec/kpi_definitions.md, kpi_forecast).
 -#}
+{#- The additive terms of a forecast, summed by segment and to the company. -#}
+{%- set forecast_terms = ['actual_to_date', 'trailing_3m_value', 'open_pipeline_arr', 'weighted_pipeline_arr'] -%}
 with opportunities as (
     select * from {{ ref('fct_opportunities') }}
     where is_bookings_type
 ),
 
 stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
-
-stages_reached as (select * from {{ ref('int_opportunity_stages_reached') }}),
 
 metric_daily as (
     select * from {{ ref('int_org_metric_daily') }}
@@ -53,6 +53,14 @@ forecastable_metrics as (
         measured_at
     from metrics
     where is_forecastable
+),
+
+-- The daily series of the forecastable metrics.
+forecastable_daily as (
+    select metric_daily.*
+    from metric_daily
+    inner join forecastable_metrics
+        on metric_daily.metric = forecastable_metrics.metric
 ),
 
 forecast_dates as (
@@ -93,8 +101,7 @@ forecast_periods as (
     inner join periods
         on
             periods.period_grain in ('quarter', 'year')
-            and dated.forecast_date >= periods.period_start
-            and dated.forecast_date <= periods.period_end
+            and {{ in_period('dated.forecast_date', 'periods.period_start', 'periods.period_end') }}
 ),
 
 actual_to_date as (
@@ -106,12 +113,8 @@ actual_to_date as (
         metric_daily.segment,
         sum(metric_daily.metric_value) as actual_to_date
     from forecast_periods
-    inner join metric_daily
-        on
-            forecast_periods.period_start <= metric_daily.metric_date
-            and forecast_periods.forecast_date >= metric_daily.metric_date
-    inner join forecastable_metrics
-        on metric_daily.metric = forecastable_metrics.metric
+    inner join forecastable_daily as metric_daily
+        on {{ in_period('metric_daily.metric_date', 'forecast_periods.period_start', 'forecast_periods.forecast_date') }}
     group by
         forecast_periods.forecast_date,
         forecast_periods.period_grain,
@@ -127,12 +130,10 @@ trailing_by_date as (
         metric_daily.segment,
         sum(metric_daily.metric_value) as trailing_3m_value
     from dated
-    inner join metric_daily
+    inner join forecastable_daily as metric_daily
         on
             metric_daily.metric_date >= cast({{ dbt.dateadd('month', -2, dbt.date_trunc('month', 'dated.last_month_end')) }} as date)
             and dated.last_month_end >= metric_daily.metric_date
-    inner join forecastable_metrics
-        on metric_daily.metric = forecastable_metrics.metric
     group by
         dated.forecast_date,
         metric_daily.metric,
@@ -206,38 +207,8 @@ stage_at_date as (
 ),
 
 -- Deals closed in the trailing window up to T, by the stages they had reached by T.
-closed_in_window as (
-    select
-        dated.forecast_date,
-        dated.day_after,
-        opportunities.opportunity_id,
-        opportunities.opportunity_type,
-        opportunities.is_won,
-        opportunities.arr_amount
-    from dated
-    inner join opportunities
-        on
-            opportunities.is_closed
-            and dated.forecast_date >= opportunities.close_date
-            and opportunities.close_date > cast({{ dbt.dateadd('month', -1 * var('forecast_win_rate_window_months', 12), 'dated.forecast_date') }} as date)
-),
-
 stage_outcomes as (
-    select
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number,
-        sum(case when closed_in_window.is_won then closed_in_window.arr_amount else 0 end) as won_arr,
-        sum(closed_in_window.arr_amount) as closed_arr
-    from closed_in_window
-    inner join stages_reached
-        on
-            closed_in_window.opportunity_id = stages_reached.opportunity_id
-            and stages_reached.first_reached_at < cast(closed_in_window.day_after as {{ dbt.type_timestamp() }})
-    group by
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number
+    {{ stage_win_rate_terms('dated', 'opportunities') }}
 ),
 
 metric_stage_rates as (
@@ -293,41 +264,11 @@ weighted_pipeline as (
 ),
 
 components as (
-    select
-        forecast_date,
-        period_grain,
-        period_start,
-        metric,
-        segment,
-        actual_to_date,
-        0 as trailing_3m_value,
-        0 as open_pipeline_arr,
-        0 as weighted_pipeline_arr
-    from actual_to_date
-    union all
-    select
-        forecast_date,
-        period_grain,
-        period_start,
-        metric,
-        segment,
-        0 as actual_to_date,
-        trailing_3m_value,
-        0 as open_pipeline_arr,
-        0 as weighted_pipeline_arr
-    from trailing_by_period
-    union all
-    select
-        forecast_date,
-        period_grain,
-        period_start,
-        metric,
-        segment,
-        0 as actual_to_date,
-        0 as trailing_3m_value,
-        open_pipeline_arr,
-        weighted_pipeline_arr
-    from weighted_pipeline
+    {{ union_measures({
+        'actual_to_date': ['actual_to_date'],
+        'trailing_by_period': ['trailing_3m_value'],
+        'weighted_pipeline': ['open_pipeline_arr', 'weighted_pipeline_arr'],
+    }, ['forecast_date', 'period_grain', 'period_start', 'metric', 'segment'], forecast_terms) }}
 ),
 
 by_segment as (
@@ -337,10 +278,7 @@ by_segment as (
         period_start,
         metric,
         segment,
-        sum(actual_to_date) as actual_to_date,
-        sum(trailing_3m_value) as trailing_3m_value,
-        sum(open_pipeline_arr) as open_pipeline_arr,
-        sum(weighted_pipeline_arr) as weighted_pipeline_arr
+        {{ sum_columns(forecast_terms) | join(",\n        ") }}
     from components
     group by
         forecast_date,
@@ -361,17 +299,14 @@ with_company as (
         forecast_periods.period_start,
         forecastable_metrics.metric,
         cast(null as {{ dbt.type_string() }}) as segment,
-        coalesce(sum(by_segment.actual_to_date), 0) as actual_to_date,
-        coalesce(sum(by_segment.trailing_3m_value), 0) as trailing_3m_value,
-        coalesce(sum(by_segment.open_pipeline_arr), 0) as open_pipeline_arr,
-        coalesce(sum(by_segment.weighted_pipeline_arr), 0) as weighted_pipeline_arr
+        {%- for term in forecast_terms %}
+            coalesce(sum(by_segment.{{ term }}), 0) as {{ term }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from forecast_periods
     cross join forecastable_metrics
     left join by_segment
         on
-            forecast_periods.forecast_date = by_segment.forecast_date
-            and forecast_periods.period_grain = by_segment.period_grain
-            and forecast_periods.period_start = by_segment.period_start
+            {{ same_keys('forecast_periods', 'by_segment', ['forecast_date', 'period_grain', 'period_start']) }}
             and forecastable_metrics.metric = by_segment.metric
     group by
         forecast_periods.forecast_date,
@@ -398,7 +333,7 @@ final as (
         cast(
             {{ dbt.datediff('forecast_periods.last_month_end', 'forecast_periods.period_end', 'month') }}
             - case
-                when forecastable_metrics.measured_at = 'month_end' or forecast_periods.forecast_date = forecast_periods.last_month_end then 0
+                when forecast_periods.forecast_date = forecast_periods.last_month_end then 0
                 else
                     cast({{ dbt.datediff('forecast_periods.forecast_month_start', 'forecast_periods.forecast_date', 'day') }} + 1 as {{ type_amount() }})
                     / ({{ dbt.datediff('forecast_periods.forecast_month_start', dbt.dateadd('month', 1, 'forecast_periods.forecast_month_start'), 'day') }})
@@ -411,10 +346,7 @@ final as (
         cast(coalesce(stage1_rates.closed_arr, 0) as {{ type_money() }}) as stage1_closed_arr
     from with_company
     inner join forecast_periods
-        on
-            with_company.forecast_date = forecast_periods.forecast_date
-            and with_company.period_grain = forecast_periods.period_grain
-            and with_company.period_start = forecast_periods.period_start
+        on {{ same_keys('with_company', 'forecast_periods', ['forecast_date', 'period_grain', 'period_start']) }}
     inner join forecastable_metrics
         on with_company.metric = forecastable_metrics.metric
     left join metric_stage_rates as stage1_rates

@@ -3,10 +3,12 @@
     product (long format): each entry's value summed per day from its source
     (the catalogue says which rows count and what each adds):
     - bookings: won opportunities on their close date;
-    - arr_movements: at month ends, twice: from int_account_arr_movements for
-      company and segment targets (applies_to_company) and from the account x
-      product movements for product targets (applies_to_product), where a
-      product swap is a churn and a new ARR;
+    - arr_movements: on each month's measured_through (its month end, or the
+      as-of date for the as-of month's movement to date), twice: from
+      int_account_arr_movements for company and segment targets
+      (applies_to_company) and from the account x product movements for
+      product targets (applies_to_product), where a product swap is a churn
+      and a new ARR;
     - funnel: int_org_funnel_daily (it counts for both).
 -#}
 {%- set metrics = org_metrics() %}
@@ -43,7 +45,7 @@ bookings as (
 -- one row per metric below.
 account_movement_sums as (
     select
-        month_end as metric_date,
+        measured_through as metric_date,
         segment,
         cast(null as {{ dbt.type_string() }}) as product_id,
         {%- for entry in metrics | selectattr('source', 'equalto', 'arr_movements') %}
@@ -52,12 +54,12 @@ account_movement_sums as (
         true as applies_to_company,
         false as applies_to_product
     from account_movements
-    group by month_end, segment
+    group by measured_through, segment
 ),
 
 product_movement_sums as (
     select
-        month_end as metric_date,
+        measured_through as metric_date,
         segment,
         product_id,
         {%- for entry in metrics | selectattr('source', 'equalto', 'arr_movements') %}
@@ -66,7 +68,7 @@ product_movement_sums as (
         false as applies_to_company,
         true as applies_to_product
     from product_movements
-    group by month_end, segment, product_id
+    group by measured_through, segment, product_id
 ),
 
 movement_sums as (

@@ -1,5 +1,6 @@
 {#-
-    ARR of each account at every month end on or before the as-of date where
+    ARR of each account at every month end on or before the as-of date, and
+    at the as-of date for the month containing it (measured_through), where
     it is > 0: the sum of its products' month-end ARR
     (int_account_product_arr_monthly.ending_arr, each rounded to cents, so
     product ARR adds up to account ARR exactly; overlapping subscriptions
@@ -27,6 +28,7 @@ final as (
         segment,
         month_start,
         month_end,
+        measured_through,
         cast(sum(ending_arr) as {{ type_money() }}) as arr,
         count(*) as products,
         {{ as_of_date() }} as built_as_of_date
@@ -36,7 +38,8 @@ final as (
         source_relation,
         segment,
         month_start,
-        month_end
+        month_end,
+        measured_through
 )
 
 select * from final

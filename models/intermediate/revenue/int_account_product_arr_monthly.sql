@@ -1,12 +1,13 @@
 {#-
     ARR at account x product grain at every month end on or before the
-    as-of date, classified by classify_arr_movements (the rules of the
-    account grain, applied per product):
-    - ARR at a month end = the arr of the account's subscriptions of that
-      product active on that day (starts_on <= day < ends_on, or ends_on
-      null), converted at the latest rate on or before it, rounded to cents
-      per account, product and month end. A month not over by the as-of date
-      has no month end yet, so no row.
+    as-of date, and at the as-of date for the month containing it (the month
+    to date: its measured_through), classified by classify_arr_movements
+    (the rules of the account grain, applied per product):
+    - ARR at a month's snapshot day (measured_through: the month end, or the
+      as-of date) = the arr of the account's subscriptions of that product
+      active on that day (starts_on <= day < ends_on, or ends_on null),
+      converted at the latest rate on or before it, rounded to cents per
+      account, product and month.
     - A missing rate leaves the ARR null: the row is kept (and fails the
       not_null test) rather than dropped.
 
@@ -41,19 +42,14 @@ accounts as (select * from {{ ref('dim_accounts') }}),
 
 fx as (select * from {{ ref('int_exchange_rate_ranges') }}),
 
--- On an incremental run, the months from the one before the first
+-- The months started by the as-of date, each measured on its snapshot day
+-- (measured_through); on an incremental run, from the one before the first
 -- recomputed month (its ARR is the first month's starting ARR).
 months as (
-    select distinct
-        month_start,
-        month_end
-    from dates
-    where
-        month_end <= {{ as_of_date() }}
-        and month_start >= {{ bounds.previous }}
+    {{ calendar_months('dates', from_month_start=bounds.previous) }}
 ),
 
--- The rate of each subscription currency at each month end, looked up once
+-- The rate of each subscription currency at each snapshot day, looked up once
 -- per (currency, month) pair: the range join then runs over a few hundred
 -- pairs instead of every subscription month (it took 29 s of the model's
 -- 48 s at 10M leads), and the subscription months join it on equality.
@@ -70,7 +66,7 @@ month_rates as (
     from subscription_currencies
     cross join months
     inner join fx
-        on {{ fx_rate_join('fx', 'subscription_currencies.currency', 'months.month_end') }}
+        on {{ fx_rate_join('fx', 'subscription_currencies.currency', 'months.measured_through') }}
 ),
 
 active_subscriptions as (
@@ -79,12 +75,13 @@ active_subscriptions as (
         subscriptions.product_id,
         months.month_start,
         months.month_end,
+        months.measured_through,
         subscriptions.arr * month_rates.rate_to_reporting as arr
     from subscriptions
     inner join months
         on
-            subscriptions.starts_on <= months.month_end
-            and (subscriptions.ends_on is null or subscriptions.ends_on > months.month_end)
+            subscriptions.starts_on <= months.measured_through
+            and (subscriptions.ends_on is null or subscriptions.ends_on > months.measured_through)
     left join month_rates
         on
             subscriptions.currency = month_rates.currency
@@ -97,17 +94,19 @@ arr_by_month as (
         product_id,
         month_start,
         month_end,
+        measured_through,
         cast(sum(arr) as {{ type_money() }}) as arr
     from active_subscriptions
     group by
         account_id,
         product_id,
         month_start,
-        month_end
+        month_end,
+        measured_through
     having sum(arr) > 0 or sum(arr) is null
 ),
 
--- The keys, segment and month end classify_arr_movements reads.
+-- The keys, segment, month and snapshot day classify_arr_movements reads.
 product_arr as (
     select
         arr_by_month.account_id,
@@ -116,6 +115,7 @@ product_arr as (
         coalesce(accounts.segment, 'unknown') as segment,
         arr_by_month.month_start,
         arr_by_month.month_end,
+        arr_by_month.measured_through,
         arr_by_month.arr
     from arr_by_month
     left join accounts
@@ -169,6 +169,7 @@ final as (
         product_id,
         month_start,
         month_end,
+        measured_through,
         source_relation,
         segment,
         movement_type,

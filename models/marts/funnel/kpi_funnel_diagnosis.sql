@@ -156,11 +156,8 @@ source_months as (
         months.is_complete,
         lead_sources.source_relation,
         lead_sources.lead_source,
-        coalesce(created_monthly.leads_created, 0) as leads_created,
-        coalesce(created_monthly.cohort_sqls_in_window, 0) as cohort_sqls_in_window,
-        coalesce(sql_monthly.sqls, 0) as sqls,
-        coalesce(sql_monthly.sqls_won_in_window, 0) as sqls_won_in_window,
-        coalesce(sql_monthly.days_to_sql_total, 0) as days_to_sql_total,
+        {{ coalesce_columns(['leads_created', 'cohort_sqls_in_window'], 'created_monthly') }},
+        {{ coalesce_columns(['sqls', 'sqls_won_in_window', 'days_to_sql_total'], 'sql_monthly') }},
         sql_monthly.median_days_to_sql,
         coalesce(active_sdrs.active_sdrs, 0) as active_sdrs,
         cast({{ dbt.dateadd('day', sql_window_days, 'months.period_end') }} as date) <= {{ as_of_date() }} as is_sql_window_complete,
@@ -172,13 +169,11 @@ source_months as (
     left join created_monthly
         on
             months.period_start = created_monthly.month_start
-            and {{ same_source_relation('lead_sources', 'created_monthly') }}
-            and lead_sources.lead_source = created_monthly.lead_source
+            and {{ same_keys('lead_sources', 'created_monthly', ['source_relation', 'lead_source']) }}
     left join sql_monthly
         on
             months.period_start = sql_monthly.month_start
-            and {{ same_source_relation('lead_sources', 'sql_monthly') }}
-            and lead_sources.lead_source = sql_monthly.lead_source
+            and {{ same_keys('lead_sources', 'sql_monthly', ['source_relation', 'lead_source']) }}
     left join active_sdrs
         on
             months.period_start = active_sdrs.period_start

@@ -10,6 +10,9 @@
     month of a month row is always a row (lead velocity).
     What each column means: the doc blocks of its yml.
 -#}
+{#- The flow events counted in the period they happen in: count column -> date column. -#}
+{%- set flow_events = {'mqls': 'mql_on', 'sqls': 'sql_on', 'leads_converted': 'converted_on'} -%}
+{%- set counts = ['leads_created', 'mqls', 'sqls', 'leads_converted', 'cohort_mqls', 'cohort_sqls', 'cohort_converted'] -%}
 with leads as (select * from {{ ref('fct_leads') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
@@ -26,10 +29,7 @@ created_daily as (
         count(*) as leads_created,
         sum(case when is_mql then 1 else 0 end) as cohort_mqls,
         sum(case when is_sql then 1 else 0 end) as cohort_sqls,
-        sum(case when is_converted then 1 else 0 end) as cohort_converted,
-        0 as mqls,
-        0 as sqls,
-        0 as leads_converted
+        sum(case when is_converted then 1 else 0 end) as cohort_converted
     from leads
     group by
         created_on,
@@ -37,86 +37,33 @@ created_daily as (
         lead_source
 ),
 
-mqls_daily as (
-    select
-        mql_on as event_on,
-        source_relation,
-        lead_source,
-        0 as leads_created,
-        0 as cohort_mqls,
-        0 as cohort_sqls,
-        0 as cohort_converted,
-        count(*) as mqls,
-        0 as sqls,
-        0 as leads_converted
-    from leads
-    where mql_on is not null
-    group by
-        mql_on,
-        source_relation,
-        lead_source
-),
+{% for count_column, date_column in flow_events.items() -%}
+    {{ count_column }}_daily as (
+        select
+            {{ date_column }} as event_on,
+            source_relation,
+            lead_source,
+            count(*) as {{ count_column }}
+        from leads
+        where {{ date_column }} is not null
+        group by
+            {{ date_column }},
+            source_relation,
+            lead_source
+    ),
 
-sqls_daily as (
-    select
-        sql_on as event_on,
-        source_relation,
-        lead_source,
-        0 as leads_created,
-        0 as cohort_mqls,
-        0 as cohort_sqls,
-        0 as cohort_converted,
-        0 as mqls,
-        count(*) as sqls,
-        0 as leads_converted
-    from leads
-    where sql_on is not null
-    group by
-        sql_on,
-        source_relation,
-        lead_source
-),
-
-leads_converted_daily as (
-    select
-        converted_on as event_on,
-        source_relation,
-        lead_source,
-        0 as leads_created,
-        0 as cohort_mqls,
-        0 as cohort_sqls,
-        0 as cohort_converted,
-        0 as mqls,
-        0 as sqls,
-        count(*) as leads_converted
-    from leads
-    where converted_on is not null
-    group by
-        converted_on,
-        source_relation,
-        lead_source
-),
-
+{% endfor -%}
 daily as (
-    select * from created_daily
-    union all
-    select * from mqls_daily
-    union all
-    select * from sqls_daily
-    union all
-    select * from leads_converted_daily
+    {{ union_measures({
+        'created_daily': ['leads_created', 'cohort_mqls', 'cohort_sqls', 'cohort_converted'],
+        'mqls_daily': ['mqls'],
+        'sqls_daily': ['sqls'],
+        'leads_converted_daily': ['leads_converted'],
+    }, ['event_on', 'source_relation', 'lead_source'], counts) }}
 ),
 
 by_period as (
-    {{ union_by_period_grain('daily', 'event_on', ['source_relation', 'lead_source'], [
-        'sum(leads_created) as leads_created',
-        'sum(mqls) as mqls',
-        'sum(sqls) as sqls',
-        'sum(leads_converted) as leads_converted',
-        'sum(cohort_mqls) as cohort_mqls',
-        'sum(cohort_sqls) as cohort_sqls',
-        'sum(cohort_converted) as cohort_converted',
-    ]) }}
+    {{ union_by_period_grain('daily', 'event_on', ['source_relation', 'lead_source'], sum_columns(counts)) }}
 ),
 
 lead_sources as (
@@ -147,26 +94,17 @@ dense as (
         reported_periods.is_complete,
         lead_sources.source_relation,
         lead_sources.lead_source,
-        coalesce(by_period.leads_created, 0) as leads_created,
-        coalesce(by_period.mqls, 0) as mqls,
-        coalesce(by_period.sqls, 0) as sqls,
-        coalesce(by_period.leads_converted, 0) as leads_converted,
-        coalesce(by_period.cohort_mqls, 0) as cohort_mqls,
-        coalesce(by_period.cohort_sqls, 0) as cohort_sqls,
-        coalesce(by_period.cohort_converted, 0) as cohort_converted,
+        {{ coalesce_columns(counts, 'by_period') }},
         coalesce(active_sdrs.active_sdrs, 0) as active_sdrs
     from reported_periods
     cross join lead_sources
     left join by_period
         on
-            reported_periods.period_grain = by_period.period_grain
-            and reported_periods.period_start = by_period.period_start
-            and {{ same_source_relation('lead_sources', 'by_period') }}
-            and lead_sources.lead_source = by_period.lead_source
+            {{ same_keys('reported_periods', 'by_period', ['period_grain', 'period_start']) }}
+            and {{ same_keys('lead_sources', 'by_period', ['source_relation', 'lead_source']) }}
     left join active_sdrs
         on
-            reported_periods.period_grain = active_sdrs.period_grain
-            and reported_periods.period_start = active_sdrs.period_start
+            {{ same_keys('reported_periods', 'active_sdrs', ['period_grain', 'period_start']) }}
             and {{ same_source_relation('lead_sources', 'active_sdrs') }}
 ),
 
@@ -180,8 +118,7 @@ with_previous_month as (
         on
             dense.period_grain = 'month'
             and previous_month.period_grain = 'month'
-            and {{ same_source_relation('dense', 'previous_month') }}
-            and dense.lead_source = previous_month.lead_source
+            and {{ same_keys('dense', 'previous_month', ['source_relation', 'lead_source']) }}
             and previous_month.period_start = cast({{ dbt.dateadd('month', -1, 'dense.period_start') }} as date)
 ),
 
@@ -192,13 +129,7 @@ final as (
         period_end,
         source_relation,
         lead_source,
-        cast(leads_created as {{ dbt.type_bigint() }}) as leads_created,
-        cast(mqls as {{ dbt.type_bigint() }}) as mqls,
-        cast(sqls as {{ dbt.type_bigint() }}) as sqls,
-        cast(leads_converted as {{ dbt.type_bigint() }}) as leads_converted,
-        cast(cohort_mqls as {{ dbt.type_bigint() }}) as cohort_mqls,
-        cast(cohort_sqls as {{ dbt.type_bigint() }}) as cohort_sqls,
-        cast(cohort_converted as {{ dbt.type_bigint() }}) as cohort_converted,
+        {{ cast_columns(counts, dbt.type_bigint()) }},
         {{ ratio('cohort_sqls', 'leads_created') }} as lead_to_sql_rate,
         cast(active_sdrs as {{ dbt.type_bigint() }}) as active_sdrs,
         {{ ratio('sqls', 'active_sdrs') }} as sqls_per_sdr,

@@ -4,12 +4,16 @@
     month with bookings or ARR (not before the calendar's first month) to
     the as-of month. The month's bookings and ARR movements come from
     int_product_activity_monthly (account x product grain, summed); the
-    running totals are windows over the product's months. ARR exists at
-    month ends only: in a month not over by the as-of date the ARR columns
-    are null while its bookings so far are shown. Attainment against
-    product targets is kpi_product_launch_attainment.
+    running totals are windows over the product's months. The as-of month
+    is measured to date: its bookings so far, and its ARR movements to the
+    as-of date (measured_through). Attainment against product targets is
+    kpi_product_launch_attainment.
     What each column means: the doc blocks of its yml.
 -#}
+{%- set bookings_columns = ['won_opportunities', 'bookings_arr', 'new_business_arr'] -%}
+{%- set arr_columns = ['starting_arr', 'new_arr', 'reactivation_arr', 'expansion_arr', 'contraction_arr', 'churned_arr', 'ending_arr',
+                       'starting_customers', 'new_customers', 'reactivated_customers', 'churned_customers', 'ending_customers'] -%}
+{%- set activity_columns = bookings_columns + arr_columns -%}
 with products as (select * from {{ ref('stg_crm__products') }}),
 
 activity as (select * from {{ ref('int_product_activity_monthly') }}),
@@ -17,32 +21,14 @@ activity as (select * from {{ ref('int_product_activity_monthly') }}),
 dates as (select * from {{ ref('dim_dates') }}),
 
 months as (
-    select distinct
-        month_start,
-        month_end
-    from dates
-    where month_start <= {{ as_of_date() }}
+    {{ calendar_months('dates') }}
 ),
 
 activity_by_month as (
     select
         product_id,
         month_start,
-        sum(won_opportunities) as won_opportunities,
-        sum(bookings_arr) as bookings_arr,
-        sum(new_business_arr) as new_business_arr,
-        sum(starting_arr) as starting_arr,
-        sum(new_arr) as new_arr,
-        sum(reactivation_arr) as reactivation_arr,
-        sum(expansion_arr) as expansion_arr,
-        sum(contraction_arr) as contraction_arr,
-        sum(churned_arr) as churned_arr,
-        sum(ending_arr) as ending_arr,
-        sum(starting_customers) as starting_customers,
-        sum(new_customers) as new_customers,
-        sum(reactivated_customers) as reactivated_customers,
-        sum(churned_customers) as churned_customers,
-        sum(ending_customers) as ending_customers
+        {{ sum_columns(activity_columns) | join(",\n        ") }}
     from activity
     group by
         product_id,
@@ -82,6 +68,7 @@ product_months as (
         product_spans.product_id,
         months.month_start,
         months.month_end,
+        months.measured_through,
         product_spans.source_relation,
         product_spans.product_name,
         product_spans.product_family,
@@ -95,26 +82,10 @@ product_months as (
 joined as (
     select
         product_months.*,
-        coalesce(activity_by_month.won_opportunities, 0) as won_opportunities,
-        coalesce(activity_by_month.bookings_arr, 0) as bookings_arr,
-        coalesce(activity_by_month.new_business_arr, 0) as new_business_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_arr, 0) end as starting_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_arr, 0) end as new_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivation_arr, 0) end as reactivation_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.expansion_arr, 0) end as expansion_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.contraction_arr, 0) end as contraction_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_arr, 0) end as churned_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_arr, 0) end as ending_arr,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.starting_customers, 0) end as starting_customers,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.new_customers, 0) end as new_customers,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.reactivated_customers, 0) end as reactivated_customers,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.churned_customers, 0) end as churned_customers,
-        case when product_months.month_end <= {{ as_of_date() }} then coalesce(activity_by_month.ending_customers, 0) end as ending_customers
+        {{ coalesce_columns(activity_columns, 'activity_by_month') }}
     from product_months
     left join activity_by_month
-        on
-            product_months.product_id = activity_by_month.product_id
-            and product_months.month_start = activity_by_month.month_start
+        on {{ same_keys('product_months', 'activity_by_month', ['product_id', 'month_start']) }}
 ),
 
 final as (
@@ -153,6 +124,7 @@ final as (
         ) as {{ type_money() }}) as cumulative_net_new_arr,
         coalesce(month_start >= {{ period_start('month', 'launched_on') }}, false) as is_launched,
         month_end <= {{ as_of_date() }} as is_complete,
+        measured_through,
         launched_on
     from joined
 )

@@ -10,6 +10,7 @@
     target x cost).
     What each column means: the doc blocks of its yml.
 -#}
+{%- set activity_measures = ['sourced_opportunities', 'sourced_pipeline_arr', 'won_opportunities', 'won_arr'] -%}
 with users as (
     select * from {{ ref('dim_users') }}
     where role = 'sdr'
@@ -23,11 +24,7 @@ opportunities as (
 ),
 
 months as (
-    select distinct
-        month_start,
-        month_end
-    from dates
-    where month_start <= {{ as_of_date() }}
+    {{ calendar_months('dates') }}
 ),
 
 sdrs as (
@@ -96,36 +93,42 @@ won_by_month as (
         {{ period_start('month', 'close_date') }}
 ),
 
+-- Both activities stacked and summed, so each SDR month joins one row.
+activity_by_month as (
+    select
+        sourced_by_id,
+        month_start,
+        {{ sum_columns(activity_measures) | join(",\n        ") }}
+    from (
+        {{ union_measures({
+            'sourced_by_month': ['sourced_opportunities', 'sourced_pipeline_arr'],
+            'won_by_month': ['won_opportunities', 'won_arr'],
+        }, ['sourced_by_id', 'month_start'], activity_measures) }}
+    ) as activity
+    group by
+        sourced_by_id,
+        month_start
+),
+
 monthly as (
     select
         sdr_months.*,
-        coalesce(sourced_by_month.sourced_opportunities, 0) as sourced_opportunities,
-        coalesce(sourced_by_month.sourced_pipeline_arr, 0) as sourced_pipeline_arr,
-        coalesce(won_by_month.won_opportunities, 0) as won_opportunities,
-        coalesce(won_by_month.won_arr, 0) as won_arr
+        {{ coalesce_columns(activity_measures, 'activity_by_month') }}
     from sdr_months
-    left join sourced_by_month
+    left join activity_by_month
         on
-            sdr_months.user_id = sourced_by_month.sourced_by_id
-            and sdr_months.month_start = sourced_by_month.month_start
-    left join won_by_month
-        on
-            sdr_months.user_id = won_by_month.sourced_by_id
-            and sdr_months.month_start = won_by_month.month_start
+            sdr_months.user_id = activity_by_month.sourced_by_id
+            and sdr_months.month_start = activity_by_month.month_start
 ),
 
 cumulative as (
     select
         monthly.*,
-        sum(monthly.sourced_opportunities) over (
-            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
-        ) as cumulative_sourced_opportunities,
-        sum(monthly.won_arr) over (
-            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
-        ) as cumulative_won_arr,
-        sum(monthly.monthly_cost) over (
-            partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
-        ) as cumulative_cost
+        {%- for column in ['sourced_opportunities', 'won_arr', 'monthly_cost'] %}
+            sum(monthly.{{ column }}) over (
+                partition by monthly.user_id order by monthly.month_start rows between unbounded preceding and current row
+            ) as cumulative_{{ column | replace('monthly_', '') }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from monthly
 ),
 
@@ -160,9 +163,10 @@ final as (
         region,
         manager_id,
         months_since_hire,
-        sourced_opportunities,
+        -- summed twice (stacked activities): back to the counts' type
+        cast(sourced_opportunities as {{ dbt.type_bigint() }}) as sourced_opportunities,
         cast(sourced_pipeline_arr as {{ type_money() }}) as sourced_pipeline_arr,
-        won_opportunities,
+        cast(won_opportunities as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(won_arr as {{ type_money() }}) as won_arr,
         cast(annual_ote as {{ type_money() }}) as annual_ote,
         monthly_cost,

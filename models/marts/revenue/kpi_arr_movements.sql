@@ -3,31 +3,24 @@
     int_account_arr_movements summed (arr_movement_sums), and per fiscal
     quarter and fiscal year by summing their months (starting ARR from the
     first month, ending ARR from the last). Months run from the first month
-    end with ARR to the last month end on or before the as-of date; every
-    connection and segment gets a row every month (zeros when nothing
-    happened), so quarter and year rows always start at their first month.
+    end with ARR to the as-of month, measured to the as-of date (its
+    measured_through; is_complete false); every connection and segment gets
+    a row every month (zeros when nothing happened), so quarter and year
+    rows always start at their first month.
     What each column means: the doc blocks of its yml.
 -#}
+{%- set arr_columns = ['starting_arr', 'new_arr', 'reactivation_arr', 'expansion_arr', 'contraction_arr', 'churned_arr', 'ending_arr'] -%}
+{%- set customer_columns = ['starting_customers', 'new_customers', 'reactivated_customers', 'expanded_customers',
+                            'contracted_customers', 'churned_customers', 'ending_customers'] -%}
+{%- set movement_columns = arr_columns + customer_columns -%}
 with movements as (select * from {{ ref('int_account_arr_movements') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
-month_ends as (
-    select
-        period_start as month_start,
-        period_end as month_end
-    from periods
-    where
-        period_grain = 'month'
-        and period_end <= {{ as_of_date() }}
-        and period_start >= (select min(movements.month_start) from movements)
-),
-
-segments as (
-    select distinct
-        source_relation,
-        segment
-    from movements
+-- Every connection and segment every month to the as-of month, so a month
+-- without movements still carries its ARR.
+spine as (
+    {{ arr_month_spine('periods', 'movements') }}
 ),
 
 monthly_by_segment as (
@@ -43,34 +36,16 @@ monthly_by_segment as (
         month_start
 ),
 
--- Every segment every month, so a month without movements still carries its ARR.
 monthly as (
     select
-        segments.source_relation,
-        segments.segment,
-        month_ends.month_start,
-        month_ends.month_end,
-        coalesce(monthly_by_segment.starting_arr, 0) as starting_arr,
-        coalesce(monthly_by_segment.new_arr, 0) as new_arr,
-        coalesce(monthly_by_segment.reactivation_arr, 0) as reactivation_arr,
-        coalesce(monthly_by_segment.expansion_arr, 0) as expansion_arr,
-        coalesce(monthly_by_segment.contraction_arr, 0) as contraction_arr,
-        coalesce(monthly_by_segment.churned_arr, 0) as churned_arr,
-        coalesce(monthly_by_segment.ending_arr, 0) as ending_arr,
-        coalesce(monthly_by_segment.starting_customers, 0) as starting_customers,
-        coalesce(monthly_by_segment.new_customers, 0) as new_customers,
-        coalesce(monthly_by_segment.reactivated_customers, 0) as reactivated_customers,
-        coalesce(monthly_by_segment.expanded_customers, 0) as expanded_customers,
-        coalesce(monthly_by_segment.contracted_customers, 0) as contracted_customers,
-        coalesce(monthly_by_segment.churned_customers, 0) as churned_customers,
-        coalesce(monthly_by_segment.ending_customers, 0) as ending_customers
-    from month_ends
-    cross join segments
+        spine.source_relation,
+        spine.segment,
+        spine.month_start,
+        spine.measured_through,
+        {{ coalesce_columns(movement_columns, 'monthly_by_segment') }}
+    from spine
     left join monthly_by_segment
-        on
-            month_ends.month_start = monthly_by_segment.month_start
-            and {{ same_source_relation('segments', 'monthly_by_segment') }}
-            and segments.segment = monthly_by_segment.segment
+        on {{ same_keys('spine', 'monthly_by_segment', ['month_start', 'source_relation', 'segment']) }}
 ),
 
 -- Each month in its month, fiscal quarter and fiscal year.
@@ -85,8 +60,7 @@ months_in_periods as (
     inner join periods
         on
             periods.period_grain in ('month', 'quarter', 'year')
-            and monthly.month_start >= periods.period_start
-            and monthly.month_start <= periods.period_end
+            and {{ in_period('monthly.month_start', 'periods.period_start', 'periods.period_end') }}
 ),
 
 by_period as (
@@ -95,7 +69,7 @@ by_period as (
         period_start,
         source_relation,
         segment,
-        max(month_end) as measured_through,
+        max(measured_through) as measured_through,
         count(*) as months,
         sum(case when month_start = first_month_start then starting_arr else 0 end) as starting_arr,
         sum(new_arr) as new_arr,
@@ -126,32 +100,18 @@ final as (
         periods.period_end,
         by_period.source_relation,
         by_period.segment,
-        cast(by_period.starting_arr as {{ type_money() }}) as starting_arr,
-        cast(by_period.new_arr as {{ type_money() }}) as new_arr,
-        cast(by_period.reactivation_arr as {{ type_money() }}) as reactivation_arr,
-        cast(by_period.expansion_arr as {{ type_money() }}) as expansion_arr,
-        cast(by_period.contraction_arr as {{ type_money() }}) as contraction_arr,
-        cast(by_period.churned_arr as {{ type_money() }}) as churned_arr,
-        cast(by_period.ending_arr as {{ type_money() }}) as ending_arr,
+        {{ cast_columns(arr_columns, type_money(), 'by_period') }},
         cast(
             by_period.new_arr + by_period.reactivation_arr + by_period.expansion_arr
             - by_period.contraction_arr - by_period.churned_arr as {{ type_money() }}
         ) as net_new_arr,
-        cast(by_period.starting_customers as {{ dbt.type_bigint() }}) as starting_customers,
-        cast(by_period.new_customers as {{ dbt.type_bigint() }}) as new_customers,
-        cast(by_period.reactivated_customers as {{ dbt.type_bigint() }}) as reactivated_customers,
-        cast(by_period.expanded_customers as {{ dbt.type_bigint() }}) as expanded_customers,
-        cast(by_period.contracted_customers as {{ dbt.type_bigint() }}) as contracted_customers,
-        cast(by_period.churned_customers as {{ dbt.type_bigint() }}) as churned_customers,
-        cast(by_period.ending_customers as {{ dbt.type_bigint() }}) as ending_customers,
+        {{ cast_columns(customer_columns, dbt.type_bigint(), 'by_period') }},
         cast(by_period.months as {{ dbt.type_bigint() }}) as months,
         by_period.measured_through,
         periods.is_complete
     from by_period
     inner join periods
-        on
-            by_period.period_grain = periods.period_grain
-            and by_period.period_start = periods.period_start
+        on {{ same_keys('by_period', 'periods', ['period_grain', 'period_start']) }}
 )
 
 select * from final

@@ -4,7 +4,10 @@
     product targets are left to the product-launch mart) whose metric the
     org_metrics catalogue calls forecastable. The forecast inputs are
     int_forecast_snapshots' row for the as-of date; this model adds the
-    target and the gaps.
+    target and the gaps. The terms that do not depend on the segment
+    (remaining months, the pooled stage-1 win rate) come from the company
+    row, which exists for every period and metric: a segment with no deal
+    and no ARR movement in the window has no row of its own.
     What each column means: the doc blocks of its yml.
 -#}
 with attainment as (select * from {{ ref('kpi_org_attainment') }}),
@@ -47,14 +50,14 @@ joined as (
         cast(coalesce(snapshots.actual_to_date, 0) as {{ type_money() }}) as actual_to_date,
         cast(coalesce(snapshots.trailing_3m_value, 0) as {{ type_money() }}) as trailing_3m_value,
         coalesce(snapshots.trailing_3m_monthly_avg, 0) as trailing_3m_monthly_avg,
-        snapshots.remaining_months,
+        company_snapshots.remaining_months,
         cast(coalesce(snapshots.run_rate_forecast, 0) as {{ type_money() }}) as run_rate_forecast,
         cast(coalesce(snapshots.open_pipeline_arr, 0) as {{ type_money() }}) as open_pipeline_arr,
         cast(coalesce(snapshots.weighted_pipeline_arr, 0) as {{ type_money() }}) as weighted_pipeline_arr,
         cast(coalesce(snapshots.pipeline_forecast, 0) as {{ type_money() }}) as pipeline_forecast,
-        snapshots.stage1_won_arr,
-        snapshots.stage1_closed_arr,
-        snapshots.stage1_to_won_rate
+        company_snapshots.stage1_won_arr,
+        company_snapshots.stage1_closed_arr,
+        company_snapshots.stage1_to_won_rate
     from current_targets
     left join snapshots
         on
@@ -65,6 +68,12 @@ joined as (
                 current_targets.segment = snapshots.segment
                 or (current_targets.segment is null and snapshots.segment is null)
             )
+    left join snapshots as company_snapshots
+        on
+            current_targets.period_start = company_snapshots.period_start
+            and current_targets.metric = company_snapshots.metric
+            and case current_targets.period_view when 'qtd' then 'quarter' else 'year' end = company_snapshots.period_grain
+            and company_snapshots.segment is null
 ),
 
 final as (

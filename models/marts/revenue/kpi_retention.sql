@@ -3,30 +3,19 @@
     from int_account_arr_monthly: the accounts with ARR at the month end
     twelve months earlier (the base) joined to their ARR now (0 when gone).
     Rows start at the 13th month of ARR history (the first month end twelve
-    months after the first month end with any ARR); every connection and
-    segment gets a row every month.
+    months after the first month end with any ARR) and run to the as-of
+    month, whose ARR now is measured at the as-of date (measured_through;
+    is_complete false); every connection and segment gets a row every month.
     What each column means: the doc blocks of its yml.
 -#}
 with arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
-month_ends as (
-    select
-        period_start as month_start,
-        period_end as month_end
-    from periods
-    where
-        period_grain = 'month'
-        and period_end <= {{ as_of_date() }}
-        and period_start >= cast({{ dbt.dateadd('month', 12, '(select min(month_start) from arr)') }} as date)
-),
-
-segments as (
-    select distinct
-        source_relation,
-        segment
-    from arr
+-- Every connection and segment every month from the 13th month of ARR
+-- history to the as-of month.
+spine as (
+    {{ arr_month_spine('periods', 'arr', months_after_first=12) }}
 ),
 
 base as (
@@ -73,11 +62,11 @@ by_segment as (
 final as (
     select
         'month' as period_grain,
-        month_ends.month_start as period_start,
-        month_ends.month_end as period_end,
-        segments.source_relation,
-        segments.segment,
-        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -11, 'month_ends.month_start')) }} as date) as base_month_end,
+        spine.month_start as period_start,
+        spine.month_end as period_end,
+        spine.source_relation,
+        spine.segment,
+        cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', -11, 'spine.month_start')) }} as date) as base_month_end,
         cast(coalesce(by_segment.base_arr, 0) as {{ type_money() }}) as base_arr,
         cast(coalesce(by_segment.retained_arr, 0) as {{ type_money() }}) as retained_arr,
         cast(coalesce(by_segment.gross_retained_arr, 0) as {{ type_money() }}) as gross_retained_arr,
@@ -85,14 +74,12 @@ final as (
         {{ ratio('by_segment.gross_retained_arr', 'by_segment.base_arr') }} as gross_revenue_retention,
         cast(coalesce(by_segment.base_customers, 0) as {{ dbt.type_bigint() }}) as base_customers,
         cast(coalesce(by_segment.retained_customers, 0) as {{ dbt.type_bigint() }}) as retained_customers,
-        {{ ratio('by_segment.retained_customers', 'by_segment.base_customers') }} as logo_retention
-    from month_ends
-    cross join segments
+        {{ ratio('by_segment.retained_customers', 'by_segment.base_customers') }} as logo_retention,
+        spine.measured_through,
+        spine.is_complete
+    from spine
     left join by_segment
-        on
-            month_ends.month_start = by_segment.month_start
-            and {{ same_source_relation('segments', 'by_segment') }}
-            and segments.segment = by_segment.segment
+        on {{ same_keys('spine', 'by_segment', ['month_start', 'source_relation', 'segment']) }}
 )
 
 select * from final

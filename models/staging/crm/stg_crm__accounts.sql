@@ -4,10 +4,7 @@ with source as (
 
 renamed as (
     select
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
-        cast(account_name as {{ dbt.type_string() }}) as account_name,
-        cast(industry as {{ dbt.type_string() }}) as industry,
+        {{ cast_columns(['account_id', 'owner_id', 'account_name', 'industry'], dbt.type_string()) }},
         coalesce(cast(segment as {{ dbt.type_string() }}), 'unknown') as segment,
         cast(region as {{ dbt.type_string() }}) as region,
         {{ utc_timestamp("created_at") }} as created_at,

@@ -5,10 +5,7 @@ with source as (
 
 renamed as (
     select
-        cast(activity_id as {{ dbt.type_string() }}) as activity_id,
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
-        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
+        {{ cast_columns(['activity_id', 'user_id', 'lead_id', 'opportunity_id'], dbt.type_string()) }},
         lower(trim(cast(activity_type as {{ dbt.type_string() }}))) as activity_type,
         {{ utc_timestamp("occurred_at") }} as occurred_at,
         {{ staged_source_relation('activities', 'user_id') }} as source_relation

@@ -5,10 +5,7 @@ with source as (
 
 renamed as (
     select
-        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
-        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
-        cast(converted_account_id as {{ dbt.type_string() }}) as converted_account_id,
-        cast(converted_opportunity_id as {{ dbt.type_string() }}) as converted_opportunity_id,
+        {{ cast_columns(['lead_id', 'owner_id', 'converted_account_id', 'converted_opportunity_id'], dbt.type_string()) }},
         coalesce(nullif(lower(trim(cast(lead_source as {{ dbt.type_string() }}))), ''), 'unknown') as lead_source,
         cast(campaign as {{ dbt.type_string() }}) as campaign,
         {{ utc_timestamp("created_at") }} as created_at,

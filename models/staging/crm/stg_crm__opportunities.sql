@@ -5,12 +5,7 @@ with source as (
 
 renamed as (
     select
-        cast(opportunity_id as {{ dbt.type_string() }}) as opportunity_id,
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(owner_id as {{ dbt.type_string() }}) as owner_id,
-        cast(sourced_by_id as {{ dbt.type_string() }}) as sourced_by_id,
-        cast(lead_id as {{ dbt.type_string() }}) as lead_id,
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        {{ cast_columns(['opportunity_id', 'account_id', 'owner_id', 'sourced_by_id', 'lead_id', 'product_id'], dbt.type_string()) }},
         lower(trim(cast(opportunity_type as {{ dbt.type_string() }}))) as opportunity_type,
         cast(stage_name as {{ dbt.type_string() }}) as stage_name,
         {{ normalise_currency('currency') }} as currency,

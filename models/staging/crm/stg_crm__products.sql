@@ -5,9 +5,7 @@ with source as (
 
 renamed as (
     select
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
-        cast(product_name as {{ dbt.type_string() }}) as product_name,
-        cast(product_family as {{ dbt.type_string() }}) as product_family,
+        {{ cast_columns(['product_id', 'product_name', 'product_family'], dbt.type_string()) }},
         cast(launched_on as date) as launched_on,
         {{ staged_source_relation('products', 'product_id') }} as source_relation
     from source

@@ -4,9 +4,7 @@ with source as (
 
 renamed as (
     select
-        cast(subscription_id as {{ dbt.type_string() }}) as subscription_id,
-        cast(account_id as {{ dbt.type_string() }}) as account_id,
-        cast(product_id as {{ dbt.type_string() }}) as product_id,
+        {{ cast_columns(['subscription_id', 'account_id', 'product_id'], dbt.type_string()) }},
         {{ normalise_currency('currency') }} as currency,
         cast(arr as {{ type_amount() }}) as raw_arr,
         cast(starts_on as date) as starts_on,

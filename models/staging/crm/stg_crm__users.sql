@@ -4,14 +4,9 @@ with source as (
 
 renamed as (
     select
-        cast(user_id as {{ dbt.type_string() }}) as user_id,
-        cast(manager_id as {{ dbt.type_string() }}) as manager_id,
-        cast(full_name as {{ dbt.type_string() }}) as full_name,
-        cast(email as {{ dbt.type_string() }}) as email,
+        {{ cast_columns(['user_id', 'manager_id', 'full_name', 'email'], dbt.type_string()) }},
         lower(trim(cast(role as {{ dbt.type_string() }}))) as role,  -- noqa: RF04
-        cast(team as {{ dbt.type_string() }}) as team,
-        cast(segment as {{ dbt.type_string() }}) as segment,
-        cast(region as {{ dbt.type_string() }}) as region,
+        {{ cast_columns(['team', 'segment', 'region'], dbt.type_string()) }},
         cast(annual_ote as {{ type_amount() }}) as annual_ote,
         cast(ramp_months as {{ dbt.type_int() }}) as ramp_months,
         cast(hired_on as date) as hired_on,

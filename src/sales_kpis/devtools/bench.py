@@ -341,7 +341,7 @@ def run_build_subprocess(raw_dir: Path, run_dir: Path, options: BenchOptions,
         args += ["--exclude-resource-type", "unit_test"]
     args += list(extra_args)
     env = dict(os.environ, DO_NOT_TRACK="1", SALES_KPIS_TARGET="duckdb",
-               SALES_KPIS_DUCKDB_PATH=str(database), SALES_KPIS_RAW_DIR=str(Path(raw_dir).resolve()),
+               SALES_KPIS_DBT_DUCKDB_PATH=str(database), SALES_KPIS_RAW_DIR=str(Path(raw_dir).resolve()),
                # the as-of date as an env var keeps dbt's partial parsing when it moves (as_of_date.sql)
                SALES_KPIS_AS_OF_DATE=options.as_of)
     run = timed_process(args, run_dir / f"dbt-{command}.log", env=env, cwd=run_dir)

@@ -24,9 +24,11 @@ Mapping (what the source has, and what it does not):
 - ``sales_pipeline.csv`` -> ``opportunities``: every deal is ``new_business``
   in USD, owned by its agent, amount = close_value (Won: the revenue; Lost:
   0; open: none). created_at = engage_date; close_date = close_date. Open
-  deals have no dates in the source: a Prospecting deal is taken as created
-  on the data's last close date, and open deals' expected close date is that
-  day too (so they stay open at the as-of date).
+  deals have no close date in the source and keep none (the contract allows
+  it: they count in pipeline creation and stage conversion, stay out of
+  everything dated by close date, and are listed in dq_record_issues as
+  open_without_close_date). A Prospecting deal has no engage_date either: it
+  is taken as created on the data's last close date (created_at is required).
 - ``opportunity_stage_history``: Engaging entered on engage_date, Won / Lost on
   close_date; a ``stages`` file gives Maven's own funnel (Prospecting 0,
   Engaging 1, Won 2, Lost).
@@ -173,7 +175,7 @@ def import_maven(src: str | Path, out: str | Path, fmt: str = "parquet",
         "amount": pipeline["close_value"].where(closed),
         "currency": "USD",
         "created_at": created,
-        "close_date": [d.date() for d in pipeline["close_date"].fillna(pd.Timestamp(last_day))],
+        "close_date": [None if pd.isna(day) else day.date() for day in pipeline["close_date"]],
         "is_deleted": False,
     })
 

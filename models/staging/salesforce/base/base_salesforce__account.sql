@@ -8,10 +8,7 @@ with source as (
         ['segment', adapter_field('salesforce', 'account', 'segment'), 'text'],
         ['region', adapter_field('salesforce', 'account', 'region'), 'text'],
         ['created_at', 'created_date', 'timestamp'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_accounts as (

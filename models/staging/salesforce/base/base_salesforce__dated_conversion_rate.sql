@@ -10,9 +10,7 @@ with source as (
         ['start_date', 'start_date', 'date'],
         ['next_start_date', 'next_start_date', 'date'],
         ['conversion_rate', 'conversion_rate', 'rate'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns(soft_delete=false)) }}
 ),
 
 current_rates as (

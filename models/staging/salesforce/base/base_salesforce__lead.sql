@@ -14,10 +14,7 @@ with source as (
         ['disqualified_at', adapter_field('salesforce', 'lead', 'disqualified_at'), 'timestamp'],
         ['converted_on', 'converted_date', 'date'],
         ['is_converted', 'is_converted', 'boolean'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_versions as (

@@ -16,15 +16,13 @@ with source as (
         ['amount', 'amount', 'decimal'],
         ['currency', 'currency_iso_code', 'text'],
         ['probability', 'probability', 'decimal'],
+        ['forecast_category', 'forecast_category_name', 'text'],
         ['is_closed', 'is_closed', 'boolean'],
         ['is_won', 'is_won', 'boolean'],
         ['created_at', 'created_date', 'timestamp'],
         ['close_date', 'close_date', 'date'],
         ['updated_at', ['last_modified_date', 'system_modstamp'], 'timestamp'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_versions as (
@@ -40,6 +38,7 @@ current_versions as (
         amount,
         currency,
         cast(probability / 100 as {{ type_amount() }}) as probability_rate,
+        {{ adapter_forecast_category('forecast_category') }} as forecast_category,
         is_closed,
         is_won,
         created_at,

@@ -5,10 +5,7 @@ with source as (
         ['opportunity_id', 'opportunity_id', 'key'],
         ['product_id', 'product_2_id', 'key'],
         ['created_at', 'created_date', 'timestamp'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_line_items as (

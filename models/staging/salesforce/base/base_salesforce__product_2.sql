@@ -6,10 +6,7 @@ with source as (
         ['product_family', 'family', 'text'],
         ['launched_on', adapter_field('salesforce', 'product_2', 'launched_on'), 'date'],
         ['is_active', 'is_active', 'boolean'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_products as (

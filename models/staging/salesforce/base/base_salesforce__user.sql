@@ -20,10 +20,7 @@ with source as (
         ['left_on', adapter_field('salesforce', 'user', 'left_on'), 'date'],
         ['created_on', 'created_date', 'date'],
         ['is_active', 'is_active', 'boolean'],
-        ['is_deleted', 'is_deleted', 'boolean'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns()) }}
 ),
 
 current_users as (

@@ -5,9 +5,7 @@ with source as (
         ['parent_role_id', 'parent_role_id', 'key'],
         ['role_name', 'name', 'text'],
         ['developer_name', 'developer_name', 'text'],
-        ['_fivetran_active', '_fivetran_active', 'boolean'],
-        ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
-    ]) }}
+    ] + fivetran_history_columns(soft_delete=false)) }}
 ),
 
 current_roles as (
