@@ -230,7 +230,7 @@ def test_a_build_that_spills_can_open_its_next_connection(tmp_path: Path, monkey
     from sales_kpis.warehouse import read_only
 
     database = tmp_path / "wh.duckdb"
-    monkeypatch.setenv("SALES_KPIS_DUCKDB_PATH", str(database))
+    monkeypatch.setenv("SALES_KPIS_DBT_DUCKDB_PATH", str(database))
     output = yaml.safe_load((bench.project_dir() / "profiles.yml").read_text())["sales_kpis"]["outputs"]["duckdb"]
 
     def render(value) -> str:

@@ -46,6 +46,7 @@ def run(leads: int, out_dir: Path, driver_memory: str, shuffle_partitions: int, 
                SALES_KPIS_SPARK_DRIVER_MEMORY=driver_memory, SALES_KPIS_SPARK_SHUFFLE_PARTITIONS=str(shuffle_partitions))
     args = [sys.executable, "-m", "pytest", EQUALITY_TEST, "-q", "-rs", "-p", "no:cacheprovider",
             "--basetemp", str(scratch / "pytest")]
+    environment = _environment_facts()  # before the run: the commit measured is the one it started at
     process = timed_process(args, scratch / "pytest.log", env=env, cwd=project_dir(), track_tree=True)
     log = process.log_path.read_text(errors="replace")
     recorded = scratch / "engine-build-times.json"
@@ -64,7 +65,7 @@ def run(leads: int, out_dir: Path, driver_memory: str, shuffle_partitions: int, 
         "machine_memory_gib": round(physical / 2**30, 1) if physical else None,
         "load_average_before": [round(value, 2) for value in process.load_before],
         "load_average_after": [round(value, 2) for value in process.load_after],
-        "builds": builds, "log_tail": log.splitlines()[-15:], "environment": _environment_facts(),
+        "builds": builds, "log_tail": log.splitlines()[-15:], "environment": environment,
     }
 
 
