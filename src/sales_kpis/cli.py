@@ -84,15 +84,12 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-#: dbt's message when an incremental model's columns changed (on_schema_change: fail).
-SCHEMA_OUT_OF_SYNC = "source and target schemas on this incremental model are out of sync"
-
-
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False, unit_tests: bool = False) -> bool:
+    from sales_kpis import incremental
     from sales_kpis.dbt_runner import DbtOptions, failing_rows
-    from sales_kpis.publish import PublishError, build_and_publish
+    from sales_kpis.publish import PublishError
 
     options = DbtOptions(
         raw_dir=raw_dir or default_raw_dir(),
@@ -112,9 +109,13 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
             finished["count"] += 1
             status.update(f"dbt build: {finished['count']} nodes done, last {name} ({node_status})")
 
+        def announce(decision: incremental.Decision) -> None:
+            if decision.message:
+                console.print(f"[dim]{escape(decision.message)}[/dim]")
+
         try:
-            result = build_and_publish(options, on_node_finished=progress,
-                                       extra_args=[] if verbose else ["--log-level", "none"])
+            result, _ = incremental.build(options, on_node_finished=progress,
+                                          extra_args=[] if verbose else ["--log-level", "none"], on_decision=announce)
         except PublishError as error:
             console.print(f"[red]not published:[/red] {error}")
             return False
@@ -150,10 +151,6 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         show_rows(failure, 3, "failing row")
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {run.exception}")
-    stale = sorted(failure.name for failure in run.failures if SCHEMA_OUT_OF_SYNC in (failure.message or ""))
-    if stale:
-        console.print(f"[yellow]hint:[/yellow] {', '.join(stale)} changed columns since the warehouse was built "
-                      "(an upgrade): rebuild the incremental facts once with `sales-kpis build --full-refresh`")
     ok = result.ok
     if target != "duckdb":
         console.print("[green]build succeeded[/green]" if ok else "[red]build failed[/red]")
@@ -173,7 +170,8 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--var", "var_pairs", multiple=True, help="Extra dbt var, KEY=VALUE (repeatable).")
 @click.option("--select", multiple=True, help="dbt selection (repeatable).")
 @click.option("--threads", type=int, default=None)
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Build every model in full, even when the raw data would allow the incremental path.")
 @click.option("--verbose", is_flag=True, help="Show dbt's own log.")
 @click.option("--unit-tests/--no-unit-tests", default=False, show_default=True,
               help="Also run dbt's unit tests (static inputs: for development and CI, not every production build).")
@@ -183,6 +181,9 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
     On DuckDB the build goes to a staging file beside --database, which is
     swapped in atomically only when every model and test passed: readers never
     see a half-built warehouse, and a failed build leaves the last good one.
+    Every model is built in full, unless the raw rows changed since the last
+    build are all ones the incremental facts' look-back sees (checked first):
+    then those facts recompute only what changed.
     """
     ok = _run_build(raw_dir, database, as_of, target, _parse_vars(var_pairs), select, threads, full_refresh, verbose,
                     unit_tests)

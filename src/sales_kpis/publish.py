@@ -200,12 +200,17 @@ def build_and_publish(
     extra_args: list[str] | None = None,
     fresh: bool | None = None,
     command: str = "build",
+    before_build: Callable[[Path], DbtOptions] | None = None,
+    after_build: Callable[[Path], None] | None = None,
 ) -> PublishResult:
     """`dbt build` into a staging file and publish it over options.database when everything passed.
 
     fresh: True = start from an empty file, False = from a copy of the
     published one, None = decide (see :func:`should_seed`). Non-DuckDB targets
-    build in place (nothing to swap).
+    build in place (nothing to swap). before_build(published file), under the
+    lock, returns the options to build with (the incremental decision reads
+    the published file there); after_build(staging file) runs when the build
+    passed, before the file is swapped in.
     """
     if options.target != "duckdb" or options.database is None:
         run = run_dbt(command, options, on_node_finished=on_node_finished, extra_args=extra_args)
@@ -218,6 +223,8 @@ def build_and_publish(
         # must be closed before its file is copied or replaced.
         release_dbt_duckdb_handle()
         _remove(paths.staging)  # left by a build that crashed
+        if before_build is not None:
+            options = before_build(paths.published)
         seeded = should_seed(options, paths.published, fresh)
         if seeded:
             seed_staging(paths)
@@ -235,6 +242,8 @@ def build_and_publish(
                     os.replace(wal, PublishPaths.wal(paths.failed))
             return PublishResult(run=run, published=paths.published, built=paths.failed, swapped=False,
                                  seeded=seeded)
+        if after_build is not None:
+            after_build(paths.staging)
         checkpoint(paths.staging)
         swap_in(paths)
         _remove(paths.failed)  # the failure it recorded has been fixed
