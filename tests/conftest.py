@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,42 @@ def relation(database: Path | str, name: str) -> str:
     if name not in found:
         raise AssertionError(f"no relation {name!r} in {database}; have: {', '.join(sorted(found))}")
     return found[name]
+
+
+# --------------------------------------------------------------------------- project macros without dbt
+
+
+class _Returned(Exception):
+    def __init__(self, value: Any):
+        self.value = value
+
+
+def _dbt_return(value: Any) -> None:
+    raise _Returned(value)
+
+
+@contextmanager
+def rendered_macros(paths: Iterable[Path], context: dict[str, Any]) -> Iterator[Any]:
+    """The project macros of `paths` rendered with plain Jinja (a module whose attributes are the macros),
+    dbt's `return()` handing back the value as dbt's macro calls do; `context` adds dbt's globals."""
+    import jinja2
+
+    invoke = jinja2.runtime.Macro._invoke
+
+    def returning(self, arguments, autoescape):
+        try:
+            return invoke(self, arguments, autoescape)
+        except _Returned as returned:
+            return returned.value
+
+    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
+    module = environment.from_string("\n".join(Path(path).read_text() for path in paths)).make_module(
+        {"return": _dbt_return, **context})
+    jinja2.runtime.Macro._invoke = returning
+    try:
+        yield module
+    finally:
+        jinja2.runtime.Macro._invoke = invoke
 
 
 # --------------------------------------------------------------------------- the manifest's tests

@@ -103,6 +103,49 @@ def stages_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
                         columns=["stage_name", "stage_number", "is_closed", "is_won", "forecast_probability"])
 
 
+SALESFORCE_FORECAST_CATEGORIES = {  # ForecastCategoryName, ForecastCategory (the API value)
+    "pipeline": ("Pipeline", "Pipeline"),
+    "best_case": ("Best Case", "BestCase"),
+    "commit": ("Commit", "Forecast"),
+    "closed": ("Closed", "Closed"),
+    "omitted": ("Omitted", "Omitted"),
+}
+HUBSPOT_FORECAST_CATEGORIES = {"pipeline": "PIPELINE", "best_case": "BEST_CASE", "commit": "COMMIT",
+                               "closed": "CLOSED", "omitted": "OMIT"}
+
+
+def stage_forecast_categories(stages: pd.DataFrame) -> dict[str, str]:
+    """{stage_name: forecast category}: the stages table's forecast_category, else derived from the stage
+    (docs/spec/kpi_definitions.md, section 7: won closed, lost and stage 0 omitted, probability >= 0.7 commit,
+    >= 0.4 best_case, else pipeline)."""
+    categories = {}
+    for row in stages.to_dict("records"):
+        given = row.get("forecast_category")
+        if isinstance(given, str) and given.strip():
+            categories[row["stage_name"]] = given.strip().lower()
+            continue
+        closed, won = str(row["is_closed"]).lower() == "true", str(row["is_won"]).lower() == "true"
+        number, probability = row["stage_number"], float(row["forecast_probability"])
+        if won:
+            categories[row["stage_name"]] = "closed"
+        elif closed or (pd.notna(number) and str(number) != "" and int(float(number)) == 0):
+            categories[row["stage_name"]] = "omitted"
+        else:
+            categories[row["stage_name"]] = ("commit" if probability >= 0.7 else "best_case" if probability >= 0.4
+                                             else "pipeline")
+    return categories
+
+
+def _close_date_history(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The canonical opportunity_history (empty with its columns when the dataset has none), sorted."""
+    if "opportunity_history" not in tables:
+        return pd.DataFrame(columns=["opportunity_id", "changed_at", "close_date", "amount", "forecast_category"])
+    history = tables["opportunity_history"].copy()
+    history["changed_at"] = _timestamp(history["changed_at"])
+    history["close_date"] = pd.to_datetime(history["close_date"])
+    return history.sort_values(["opportunity_id", "changed_at"], kind="stable").reset_index(drop=True)
+
+
 def _is_true(series: pd.Series) -> pd.Series:
     return series.astype("boolean").fillna(False).astype(bool)
 
@@ -286,6 +329,12 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     # Lead__c only where the conversion link does not already say it
     lead_field = opportunities["lead_id"].where(opportunities["lead_id"] != derived_lead)
     stage_of = opportunities["stage_name"]
+    category_of = stage_of.map(stage_forecast_categories(stages_table(tables)))
+    # a few categories overridden by hand (in well-filled stages): the stage's category is the most common one
+    overridden = pd.Series(rng.random(len(opportunities)) < 0.03, index=opportunities.index) \
+        & (stage_of.map(stage_of.value_counts()) >= 10)
+    category_name = category_of.map(lambda category: SALESFORCE_FORECAST_CATEGORIES[category][0]).where(
+        ~overridden, "Omitted")
     opportunity = pd.DataFrame({
         **_pick(opportunities, id="opportunity_id", account_id="account_id", owner_id="owner_id",
                 sdr_c="sourced_by_id"),
@@ -295,6 +344,7 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
         "stage_name": stage_of,
         **_pick(opportunities, amount="amount", currency_iso_code="currency"),
         "probability": stage_of.map(stages["forecast_probability"]).astype(float) * 100,
+        "forecast_category_name": category_name,
         "is_closed": stage_of.map(stages["is_closed"]).astype(bool),
         "is_won": stage_of.map(stages["is_won"]).astype(bool),
         "created_date": _timestamp(opportunities["created_at"]),
@@ -334,31 +384,35 @@ def to_salesforce(canonical_raw_dir: Path | str, out_dir: Path | str, variant: s
     _write(pd.concat([lead, stale], ignore_index=True), out_dir, "lead", "parquet", counts, camel=mixed)
 
     # opportunity_history (the OpportunityHistory object) ---------------------------------
+    # One row per save, with the whole state after it: every stage entered, and every
+    # change of the close date or amount (rows that enter no stage); a save of both at
+    # one moment is one row. A deal without stage history keeps its current stage.
     history = tables["opportunity_stage_history"].copy()
     history["entered_at"] = _timestamp(history["entered_at"])
-    history = history.sort_values(["opportunity_id", "entered_at"], kind="stable").reset_index(drop=True)
+    entries = pd.DataFrame({"opportunity_id": history["opportunity_id"], "created_date": history["entered_at"],
+                            "stage_name": history["stage_name"]})
+    changes = _close_date_history(tables).rename(columns={"changed_at": "created_date"})
+    saves = pd.concat([entries[["opportunity_id", "created_date"]], changes[["opportunity_id", "created_date"]]],
+                      ignore_index=True).drop_duplicates().sort_values("created_date", kind="stable")
+    stage_now = opportunities.set_index("opportunity_id")["stage_name"]
+    rows = pd.merge_asof(saves, entries.sort_values("created_date", kind="stable"), on="created_date",
+                         by="opportunity_id")
+    rows["stage_name"] = rows["stage_name"].fillna(rows["opportunity_id"].map(stage_now))
+    if changes.empty:
+        rows["close_date"], rows["amount"] = pd.NaT, np.nan
+    else:
+        rows = pd.merge_asof(rows, changes[["opportunity_id", "created_date", "close_date", "amount"]]
+                             .sort_values("created_date", kind="stable"), on="created_date", by="opportunity_id")
+    rows["forecast_category"] = rows["stage_name"].map(stage_forecast_categories(stages_table(tables))).map(
+        lambda category: SALESFORCE_FORECAST_CATEGORIES[category][1] if isinstance(category, str) else None)
+    history_rows = rows.sort_values(["opportunity_id", "created_date"], kind="stable").reset_index(drop=True)
     deleted_opportunities = set(opportunities.loc[_is_true(opportunities["is_deleted"]), "opportunity_id"])
-    rows = pd.DataFrame({
-        **_pick(history, opportunity_id="opportunity_id", stage_name="stage_name", created_date="entered_at",
-                amount="amount"),
-    })
-    # amount changes inside a stage: the CRM writes a row, no stage is entered
-    next_entry = history.groupby("opportunity_id")["entered_at"].shift(-1)
-    gap = (next_entry - history["entered_at"]).fillna(pd.Timedelta(hours=2))
-    candidates = history[gap > pd.Timedelta(seconds=2)]
-    changes = _sample(candidates, 0.25, rng)
-    amount_changes = pd.DataFrame({
-        **_pick(changes, opportunity_id="opportunity_id", stage_name="stage_name"),
-        "created_date": changes["entered_at"] + (gap[changes.index] / 2).dt.floor("s"),
-        "amount": 999.0,
-    })
-    history_rows = pd.concat([rows, amount_changes], ignore_index=True)
-    history_rows = history_rows.sort_values(["opportunity_id", "created_date"], kind="stable").reset_index(drop=True)
     history_rows.insert(0, "id", [f"008H{index:014d}" for index in range(len(history_rows))])
     history_rows["is_deleted"] = history_rows["opportunity_id"].isin(deleted_opportunities)
     history_rows["_fivetran_active"] = True
     history_rows["_fivetran_synced"] = synced
-    stale = _stale_versions(history_rows, {"stage_name": "Closed Lost"}, rng, 0.03)
+    stale = _stale_versions(history_rows, {"stage_name": "Closed Lost", "close_date": pd.Timestamp("2020-01-01")},
+                            rng, 0.03)
     _write(pd.concat([history_rows, stale], ignore_index=True), out_dir, "opportunity_history", "parquet",
            counts, camel=mixed)
 
@@ -569,6 +623,8 @@ def to_hubspot(canonical_raw_dir: Path | str, out_dir: Path | str, seed: int = 0
         "display_order": range(len(stages)),
         "probability": stages["forecast_probability"].astype(float),
         "closed_won": stages["is_won"].astype(bool),
+        "forecast_category": stages["stage_name"].map(stage_forecast_categories(stages)).map(
+            HUBSPOT_FORECAST_CATEGORIES),
         "active": True,
         "_fivetran_deleted": False,
     })
@@ -638,6 +694,25 @@ def to_hubspot(canonical_raw_dir: Path | str, out_dir: Path | str, seed: int = 0
     repeats["source"] = "AUTOMATION_PLATFORM"
     deal_stage = pd.concat([deal_stage, repeats], ignore_index=True)
     _write(deal_stage, out_dir, "deal_stage", "parquet", counts)
+
+    # deal_property_history: closedate and amount, each when it was set or changed ---------
+    changes = _close_date_history(tables)
+    first = changes["opportunity_id"] != changes["opportunity_id"].shift()
+    close_set = changes["close_date"].notna() & (first | (changes["close_date"] != changes["close_date"].shift()))
+    amount_set = changes["amount"].notna() & (first | (changes["amount"] != changes["amount"].shift()))
+    epoch_ms = (changes["close_date"] - pd.Timestamp("1970-01-01")) // pd.Timedelta(milliseconds=1)
+    # most dates as epoch milliseconds, some as ISO text: the adapter reads both
+    iso = pd.Series(rng.random(len(changes)) < 0.1, index=changes.index)
+    close_value = epoch_ms.astype("Int64").astype(str).where(~iso, changes["close_date"].dt.strftime("%Y-%m-%dT00:00:00Z"))
+    deal_property_history = pd.concat([
+        pd.DataFrame({"deal_id": hs("opportunities", changes["opportunity_id"][close_set]), "name": "closedate",
+                      "value": close_value[close_set], "timestamp": changes["changed_at"][close_set]}),
+        pd.DataFrame({"deal_id": hs("opportunities", changes["opportunity_id"][amount_set]), "name": "amount",
+                      "value": changes["amount"][amount_set].map(lambda amount: f"{amount:.2f}"),
+                      "timestamp": changes["changed_at"][amount_set]}),
+    ], ignore_index=True)
+    deal_property_history["source"] = "CRM_UI"
+    _write(deal_property_history, out_dir, "deal_property_history", "parquet", counts)
 
     # line items --------------------------------------------------------------------------
     with_product = opportunities.dropna(subset=["product_id"])

@@ -35,7 +35,8 @@ PER_CONNECTION_MARTS = ("kpi_lead_generation", "kpi_pipeline_creation", "kpi_pip
 ATTRIBUTE_MARTS = ("fct_leads", "fct_opportunities", "dim_accounts", "dim_users", "kpi_rep_attainment", "kpi_sdr_roi",
                    "kpi_product_launch", "kpi_product_launch_attainment")
 #: Company-level marts: summed over connections, no source_relation.
-COMPANY_MARTS = ("kpi_org_attainment", "kpi_forecast", "kpi_forecast_backtest")
+COMPANY_MARTS = ("kpi_org_attainment", "kpi_forecast", "kpi_forecast_backtest", "kpi_forecast_categories",
+                 "kpi_pipeline_coverage", "kpi_deal_slippage")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -123,7 +124,9 @@ def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = Non
 
     source_relation differs by construction (var canonical_source_relation for canonical input, the
     connection's schema for an adapter): it is compared apart - every row of each warehouse must carry
-    its expected value (source_relations) - and the rest of the mart row for row.
+    its expected value (source_relations) - and the rest of the mart row for row. So does where a stage's
+    forecast category comes from (derived on canonical input, the CRM's with an adapter:
+    test_stage_forecast_categories_come_from_the_crm); the category itself is compared.
     """
     names = mart_tables(canonical_db)
     assert names == mart_tables(other_db), "the two warehouses do not have the same marts"
@@ -137,6 +140,8 @@ def compare_marts(canonical_db: Path, other_db: Path, id_maps: dict | None = Non
             continue
         expected = split_source_relation(name, expected, source_relations[0], problems)
         actual = split_source_relation(name, actual, source_relations[1], problems)
+        if name == "dim_stages":
+            expected, actual = (frame.drop(columns=["forecast_category_source"]) for frame in (expected, actual))
         if id_maps:
             expected = translate_ids(expected, id_maps)
         rows += compare_frame(name, expected, actual, problems)
@@ -208,8 +213,13 @@ def test_salesforce_rendition_exercises_the_connector_habits(salesforce_renditio
     assert scalar(out / "user.parquet", "select count(*) from t where _fivetran_deleted") > 0
     assert scalar(out / "OpportunityLineItem.parquet", "select count(*) from t where IsDeleted") > 0
     assert scalar(out / "opportunity_history.parquet", "select count(*) from t where not _fivetran_active") > 0
-    # amount changes inside a stage: OpportunityHistory rows that enter no stage
-    assert scalar(out / "opportunity_history.parquet", "select count(*) from t where Amount = 999") > 0
+    # close-date and amount changes inside a stage: OpportunityHistory rows that enter no stage
+    assert scalar(out / "opportunity_history.parquet", """select count(*) from (select StageName, lag(StageName) over
+        (partition by OpportunityId order by CreatedDate) previous from t where _fivetran_active)
+        where StageName = previous""") > 0
+    # the stages' forecast categories as Salesforce writes them, a few overridden by hand
+    assert {"Commit", "Best Case", "Pipeline"} <= {row for row in pd.read_parquet(
+        out / "opportunity.parquet")["forecast_category_name"].dropna().unique()}
     # what Salesforce has no object for stays canonical; products and rates come from Salesforce objects
     for name in ("subscriptions", "quotas", "targets"):
         assert (out / f"{name}.parquet").exists()
@@ -228,6 +238,11 @@ def test_hubspot_rendition_exercises_the_connector_habits(hubspot_rendition):
     assert scalar(out / "contact_property_history.parquet", "select count(*) from t where value = 'UNQUALIFIED'") > 0
     assert scalar(out / "line_item.parquet", "select count(*) from t where is_deleted") > 0
     assert scalar(out / "deal_pipeline_stage.parquet", "select count(*) from t where _fivetran_deleted") > 0
+    assert scalar(out / "deal_pipeline_stage.parquet", "select count(*) from t where forecast_category = 'BEST_CASE'") > 0
+    # close dates as epoch milliseconds and as ISO text; amounts as text
+    assert scalar(out / "deal_property_history.parquet", "select count(*) from t where value like '17%' and name = 'closedate'") > 0
+    assert scalar(out / "deal_property_history.parquet", "select count(*) from t where value like '%T00:00:00Z'") > 0
+    assert scalar(out / "deal_property_history.parquet", "select count(*) from t where name = 'amount'") > 0
     # HR attributes HubSpot does not hold: a canonical users table keyed by owner id
     users = pd.read_parquet(out / "users.parquet")
     assert set(users["user_id"]) <= set(hubspot_rendition.id_maps["users"].values())
@@ -263,6 +278,18 @@ def test_hubspot_marts_equal_the_canonical_marts(built_warehouse, hubspot_wareho
     record_property("hubspot_marts_compared", marts)
     record_property("hubspot_rows_compared", rows)
     print(f"\nHubSpot rendition: {marts} marts, {rows} rows equal to the canonical build (ids translated)")
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_stage_forecast_categories_come_from_the_crm(crm, request):
+    """The stages config gives no category: every stage a current deal is in takes the CRM's (Salesforce's
+    ForecastCategoryName, HubSpot's pipeline-stage category), and the marts equal the canonical ones above, so it
+    was mapped onto the same category the canonical build derives."""
+    warehouse = request.getfixturevalue(f"{crm}_warehouse")
+    with connect(warehouse) as connection:
+        sources = dict(connection.execute("""select stage_name, forecast_category_source from main.dim_stages
+            where stage_name in (select stage_name from main.fct_opportunities)""").fetchall())
+    assert sources and set(sources.values()) == {"crm"}, sources
 
 
 def test_the_comparison_would_catch_a_difference(built_warehouse, salesforce_warehouse, tmp_path: Path):

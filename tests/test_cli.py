@@ -182,9 +182,20 @@ def test_vars_reach_dbt_as_json():
     passed = json.loads(args[args.index("--vars") + 1])
     assert passed["fiscal_year_start_month"] == 2
     assert passed["reporting_currency"] == "EUR"
-    # the as-of date travels as an env var: a changed --vars value re-parses the whole project
+    # the as-of date, the raw-data directory and the file dbt builds into travel as env vars: a changed
+    # --vars value re-parses the whole project, and a direct `dbt build` sets the same variables
     assert "as_of_date" not in passed and options.environment()["SALES_KPIS_AS_OF_DATE"] == "2026-10-31"
-    assert Path(passed["raw_dir"]).is_absolute()
+    assert "raw_dir" not in passed and Path(options.environment()["SALES_KPIS_RAW_DIR"]).is_absolute()
+    assert set(passed) == {"fiscal_year_start_month", "reporting_currency"}
+
+
+def test_a_build_without_vars_passes_no_vars_to_dbt():
+    """The runner's dbt invocation parses as a direct `dbt build` with the README's environment variables."""
+    options = DbtOptions(raw_dir=Path("data/raw"), database=Path("warehouse/x.duckdb"), as_of="2026-10-31")
+    assert "--vars" not in dbt_args("build", options)
+    environment = options.environment()
+    assert environment["SALES_KPIS_DBT_DUCKDB_PATH"].endswith("x.duckdb")
+    assert "SALES_KPIS_DUCKDB_PATH" not in environment, "that variable names the published file, for the runner"
 
 
 def test_var_as_of_date_reaches_dbt_as_text():
@@ -274,9 +285,10 @@ def test_a_partial_build_leaves_out_tests_reaching_unselected_models():
     assert "--indirect-selection" not in dbt_args("build", DbtOptions())
 
 
-def test_build_after_an_upgrade_that_changed_an_incremental_fact_says_full_refresh(runner, generated_raw_dir, tmp_path):
-    """A warehouse built before an incremental fact gained a column: dbt stops the run (on_schema_change: fail)
-    and the build names the model and the way out; --full-refresh then succeeds."""
+def test_build_after_an_upgrade_that_changed_an_incremental_fact_needs_no_full_refresh(runner, generated_raw_dir,
+                                                                                       tmp_path):
+    """A warehouse built before an incremental fact gained a column: a --select build is never incremental
+    (docs/decisions/0045-full-builds-by-default.md), so it rebuilds the fact with its new column."""
     database = tmp_path / "wh.duckdb"
     build = ["build", "--raw-dir", str(generated_raw_dir), "--database", str(database),
              "--select", "+int_opportunity_stage_entries"]
@@ -285,8 +297,173 @@ def test_build_after_an_upgrade_that_changed_an_incremental_fact_says_full_refre
     with duckdb.connect(str(database)) as connection:  # the table as an older release left it
         connection.execute("alter table main_intermediate.int_opportunity_stage_entries drop column built_as_of_date")
     upgraded = runner.invoke(cli.main, build)
-    assert upgraded.exit_code == 1, upgraded.output
-    assert "int_opportunity_stage_entrieschangedcolumns" in unwrapped(upgraded.output)
-    assert "sales-kpisbuild--full-refresh" in unwrapped(upgraded.output)
-    refreshed = runner.invoke(cli.main, build + ["--full-refresh"])
-    assert refreshed.exit_code == 0, refreshed.output
+    assert upgraded.exit_code == 0, upgraded.output
+    with duckdb.connect(str(database), read_only=True) as connection:
+        columns = {row[0] for row in connection.execute("describe main_intermediate.int_opportunity_stage_entries")}
+    assert "built_as_of_date" in columns
+
+
+# --------------------------------------------------------------------------- output: whole lines, literal values, progress
+
+
+def test_piped_output_keeps_every_line_whole():
+    """Piped (CI, make demo, a log), a long line is printed on one line, not wrapped at 80 columns."""
+    import io
+
+    from sales_kpis.terminal import make_console
+
+    out = io.StringIO()
+    console = make_console(file=out)
+    long_line = "failing row: " + "x" * 300 + " /a/very/long/path/" + "y" * 100
+    console.print(long_line)
+    assert out.getvalue() == long_line + "\n"
+
+
+def test_validate_prints_values_with_markup_as_written(runner, generated_raw_dir, tmp_path):
+    """A stage named `Closed Won[/x]` or `[link=...]...[/link]` is listed as a problem, printed literally."""
+    raw = copy_raw(generated_raw_dir, tmp_path / "raw", exclude=["opportunity_stage_history"])
+    source = generated_raw_dir / "opportunity_stage_history.parquet"
+    with duckdb.connect() as connection:
+        connection.execute(f"""
+            copy (select * replace (case row_number() over () when 1 then 'Closed Won[/x]'
+                                    when 2 then '[link=http://evil.example]Discovery[/link]' else stage_name end
+                                    as stage_name)
+                  from read_parquet('{source}')) to '{raw / 'opportunity_stage_history.parquet'}' (format parquet)""")
+    result = runner.invoke(cli.main, ["validate", "--raw-dir", str(raw)])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "stage 'Closed Won[/x]' is not in the stages config" in result.output
+    assert "'[link=http://evil.example]Discovery[/link]'" in result.output
+
+
+def test_progress_prints_at_its_rate_when_piped():
+    import io
+
+    from sales_kpis.terminal import DbtProgress, Progress, make_console
+
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(make_console(file=out), "dbt build", interval=15, clock=lambda: now[0])
+    tracker = DbtProgress(progress, clock=lambda: now[0])
+    with progress:
+        tracker.started = 0.0
+        tracker.on_event("total", total=3)
+        for second, (kind, name) in enumerate([("start", "stg_a"), ("finish", "stg_a"), ("start", "fct_b"),
+                                              ("start", "kpi_c"), ("finish", "kpi_c")], start=1):
+            now[0] = second * 5.0
+            tracker.on_event(kind, name)
+    lines = out.getvalue().splitlines()
+    assert lines == ["dbt build",
+                     "dbt build: 0/3 nodes done in 0 s",
+                     "dbt build: 1/3 nodes done in 15 s, slowest running: fct_b (0 s)"]
+
+
+def test_dbt_events_become_progress_events():
+    from types import SimpleNamespace as Event
+
+    from sales_kpis.dbt_runner import dbt_callback
+
+    seen = []
+    callback = dbt_callback(lambda kind, name, total: seen.append((kind, name, total)))
+    node = Event(node_name="kpi_x", node_status="success")
+    callback(Event(info=Event(name="ConcurrencyLine"), data=Event(node_count=42)))
+    callback(Event(info=Event(name="NodeStart"), data=Event(node_info=node)))
+    callback(Event(info=Event(name="MainReportVersion"), data=Event()))
+    callback(Event(info=Event(name="NodeFinished"), data=Event(node_info=node)))
+    assert seen == [("total", "", 42), ("start", "kpi_x", None), ("finish", "kpi_x", None)]
+
+
+def test_generate_reports_progress_while_it_writes_the_leads(tmp_path):
+    from sales_kpis.generate import generate
+
+    said = []
+    generate(tmp_path / "raw", leads=300, progress=said.append)
+    assert [text for text in said if text.startswith("leads: ") and " of about 300" in text], said
+    assert "generating new business" in said
+
+
+# --------------------------------------------------------------------------- checked before dbt starts
+
+
+def _invoke_timed(runner, arguments):
+    import time
+
+    started = time.perf_counter()
+    result = runner.invoke(cli.main, arguments)
+    return result, time.perf_counter() - started
+
+
+@pytest.mark.parametrize("option, expected", [
+    (["--as-of", "2026-13-45"], "Invalid value for '--as-of': must be a date (YYYY-MM-DD), got '2026-13-45'"),
+    (["--as-of", "2026-02-29"], "got '2026-02-29'"),
+    (["--var", "calendar_horizon_days=730 + (select 1)"],
+     "calendar_horizon_days=730 + (select 1): must be an integer from 0 to 3660, got '730 + (select 1)'"),
+    (["--var", "default_ramp_months=3; drop table users"], "default_ramp_months=3; drop table users: must be an integer"),
+    (["--var", "reporting_currency=USD' || (select 1) || '"], "must be a currency code (three letters)"),
+    (["--var", "fiscal_year_start_month=13"], "must be an integer from 1 to 12, got '13'"),
+    (["--var", "reportng_currency=EUR"], "is not a setting of this project (did you mean reporting_currency?)"),
+])
+def test_build_rejects_a_bad_setting_at_once_naming_the_option(runner, tmp_path, option, expected):
+    database = tmp_path / "wh.duckdb"
+    result, seconds = _invoke_timed(runner, ["build", "--raw-dir", str(tmp_path), "--database", str(database), *option])
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert seconds < 5, "checked before dbt starts"
+    assert not any(tmp_path.glob("wh*")), "nothing written"
+
+
+def test_build_names_a_raw_dir_that_does_not_exist(runner, tmp_path):
+    result, seconds = _invoke_timed(runner, ["build", "--raw-dir", str(tmp_path / "nope"),
+                                             "--database", str(tmp_path / "wh.duckdb")])
+    assert result.exit_code == 1, result.output
+    assert f"cannot build: --raw-dir {tmp_path / 'nope'}: no such directory" in result.output
+    assert seconds < 5 and not (tmp_path / "wh.duckdb").exists()
+
+
+def test_build_on_a_target_without_its_adapter_says_what_to_install(runner, tmp_path):
+    from sales_kpis.dbt_runner import missing_adapter
+
+    if missing_adapter("postgres") is None:
+        pytest.skip("dbt-postgres is installed here")
+    result = runner.invoke(cli.main, ["build", "--target", "postgres", "--raw-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "--target postgres: the postgres target needs the dbt adapter dbt-postgres" in result.output
+    assert "pip install 'dbt-postgres==1.11.0'" in result.output
+
+
+def test_a_reporting_currency_the_data_cannot_convert_into_stops_before_dbt(runner, generated_raw_dir, tmp_path):
+    result, seconds = _invoke_timed(runner, ["build", "--raw-dir", str(generated_raw_dir), "--database",
+                                             str(tmp_path / "wh.duckdb"), "--var", "reporting_currency=XXX"])
+    assert result.exit_code == 1, result.output
+    assert "--var reporting_currency=XXX: amounts in USD have no rate into XXX" in result.output
+    assert "the data's rates convert into USD" in result.output
+    assert seconds < 10 and not (tmp_path / "wh.duckdb").exists()
+
+
+def test_a_partial_build_at_another_as_of_date_stops_at_once(runner, built_warehouse, tmp_path):
+    """--select with another --as-of than the warehouse's would mix two dates: stopped before dbt, naming both."""
+    from conftest import copy_warehouse
+
+    published = copy_warehouse(built_warehouse.database, tmp_path / "wh.duckdb")
+    before = published.read_bytes()
+    result, seconds = _invoke_timed(runner, ["build", "--raw-dir", str(built_warehouse.raw_dir), "--database",
+                                             str(published), "--select", "kpi_new_business", "--as-of", "2026-09-30"])
+    assert result.exit_code == 1, result.output
+    text = unwrapped(result.output)
+    assert unwrapped("as_of_date 2026-10-31 in the warehouse, 2026-09-30 in this build") in text
+    assert unwrapped("leave out --select), or keep the warehouse's: --as-of 2026-10-31") in text
+    assert seconds < 10 and published.read_bytes() == before
+
+
+def test_demo_says_when_leads_are_ignored(generated_raw_dir, tmp_path):
+    import io
+
+    from sales_kpis.demo import run_demo
+    from sales_kpis.terminal import make_console
+
+    out = io.StringIO()
+    ok = run_demo(make_console(file=out), generated_raw_dir, tmp_path / "wh.duckdb", 50, 42, "2026-10-31",
+                  run_build=lambda *arguments: False, print_validation=lambda report: None, given={"leads"})
+    assert not ok
+    assert f"--leads 50 ignored: data is generated only into a directory without it (remove {generated_raw_dir}" \
+        in out.getvalue()

@@ -40,3 +40,16 @@ def test_spark_scratch_keeps_metastore_out_of_the_working_directory(tmp_path: Pa
 def test_postgres_connection_reads_the_profile_variables() -> None:
     params = engines.postgres_connection_params({"SALES_KPIS_PG_PORT": "55432", "SALES_KPIS_PG_PASSWORD": "x"})
     assert params == {"host": "127.0.0.1", "port": 55432, "user": "sales_kpis", "password": "x", "dbname": "sales_kpis"}
+
+
+def test_spark_session_is_sized_by_the_environment(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("SALES_KPIS_SPARK_DRIVER_MEMORY", raising=False)
+    monkeypatch.delenv("SALES_KPIS_SPARK_SHUFFLE_PARTITIONS", raising=False)
+    small = engines.spark_environment(tmp_path / "spark")["PYSPARK_SUBMIT_ARGS"]
+    assert small.startswith("--driver-memory 2g ") and "spark.sql.shuffle.partitions=1 " in small
+    monkeypatch.setenv("SALES_KPIS_SPARK_DRIVER_MEMORY", "6g")
+    monkeypatch.setenv("SALES_KPIS_SPARK_SHUFFLE_PARTITIONS", "4")
+    big = engines.spark_environment(tmp_path / "spark")["PYSPARK_SUBMIT_ARGS"]
+    assert big.startswith("--driver-memory 6g ") and "spark.sql.shuffle.partitions=4 " in big
+    assert engines.spark_environment(tmp_path / "spark", driver_memory="3g")["PYSPARK_SUBMIT_ARGS"].startswith(
+        "--driver-memory 3g ")

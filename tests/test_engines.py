@@ -197,13 +197,14 @@ READER_ROLE, READER_LOGIN, READER_PASSWORD = "sales_kpis_reader", "sales_kpis_bi
 
 
 def _psql_superuser(*args: str) -> None:
-    """psql as the throwaway server's superuser over its socket (scripts/ci/start_postgres.sh)."""
+    """psql as the throwaway server's superuser over its socket, with its password (scripts/ci/start_postgres.sh)."""
     import subprocess
 
-    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", os.environ["SALES_KPIS_PG_DIR"],
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", os.environ["SALES_KPIS_PG_SOCKET_DIR"],
                "-p", os.environ["SALES_KPIS_PG_PORT"], "-U", "postgres",
                "-d", os.environ.get("SALES_KPIS_PG_DATABASE", "sales_kpis"), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    environment = {**os.environ, "PGPASSWORD": os.environ["SALES_KPIS_PG_SUPERUSER_PASSWORD"]}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=environment)
     assert done.returncode == 0, done.stderr
 
 
@@ -215,7 +216,7 @@ def postgres_build(scratch: Path, engines_raw_dir: Path):
 
     from sales_kpis.engines import load_postgres, postgres_connection_params
 
-    if "SALES_KPIS_PG_PORT" not in os.environ or "SALES_KPIS_PG_DIR" not in os.environ:
+    if "SALES_KPIS_PG_PORT" not in os.environ or "SALES_KPIS_PG_SOCKET_DIR" not in os.environ:
         pytest.skip("no PostgreSQL server: eval \"$(scripts/ci/start_postgres.sh)\" first (or make test-engines)")
     started = time.perf_counter()
     load_postgres(engines_raw_dir)

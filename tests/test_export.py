@@ -1,16 +1,21 @@
-"""Finance export: open what `sales-kpis export` writes and check sheets, headers, stamps and totals.
+"""Finance export: open what `sales-kpis export` writes and check sheets, headers, stamps, units and totals.
 
 Uses the session's warehouse (``built_warehouse``). The finance bundle's org
 sheet comes from the org attainment mart ``kpi_org_attainment``; where the
 warehouse does not have it, a copy of the warehouse gets a stub table with
 the spec's columns, so the three-sheet bundle is tested either way. The
 About sheet carries every exported column's definition, as the project's
-dbt documentation words it.
+dbt documentation words it, and its unit. Each column's number format
+follows the unit its model yml declares; rows are sorted by the mart's key;
+the rep and team sheets end with totals rows per period; files are created
+without access for others. Hostile text: tests/test_hostile_exports.py.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import copy_warehouse
+from sales_kpis.definitions import UNITS, load, unit_of_type
 from sales_kpis.export import (
     FINANCE_BUNDLE,
     ExportError,
@@ -30,9 +36,18 @@ pytestmark = pytest.mark.slow
 
 
 def sheet_rows(workbook, title: str) -> tuple[list[str], list[dict]]:
+    """The header and the data rows (above the blank row that precedes any totals rows)."""
+    header, data, _totals = sheet_parts(workbook, title)
+    return header, data
+
+
+def sheet_parts(workbook, title: str) -> tuple[list[str], list[dict], list[dict]]:
+    """The header, the data rows and the totals rows below them."""
     rows = list(workbook[title].iter_rows(values_only=True))
     header = list(rows[0])
-    return header, [dict(zip(header, row)) for row in rows[1:]]
+    blank = next((index for index, row in enumerate(rows) if not any(value is not None for value in row)), len(rows))
+    return (header, [dict(zip(header, row)) for row in rows[1:blank]],
+            [dict(zip(header, row)) for row in rows[blank + 1:]])
 
 
 def about_rows(workbook) -> list[tuple]:
@@ -82,11 +97,170 @@ def warehouse_copy(built_warehouse, tmp_path_factory) -> Path:
 
 
 def test_labels_are_for_finance():
-    assert column_label("quota_amount", "EUR") == "Quota (EUR)"
-    assert column_label("bookings_arr", "USD") == "Bookings (USD)"
-    assert column_label("sourced_pipeline_arr", "USD") == "Sourced pipeline ARR (USD)"
-    assert column_label("win_rate", "USD") == "Win rate (by count)"
-    assert column_label("some_new_count", "USD") == "Some new count"
+    assert column_label("quota_amount", "money", "EUR") == "Quota (EUR)"
+    assert column_label("bookings_arr", "money", "USD") == "Bookings (USD)"
+    assert column_label("sourced_pipeline_arr", "money", "USD") == "Sourced pipeline ARR (USD)"
+    assert column_label("win_rate", "rate", "USD") == "Win rate (by count)"
+    assert column_label("some_new_count", "count", "USD") == "Some new count"
+    # The currency goes with the unit, not with the name: a rate by ARR is no amount.
+    assert column_label("win_rate_arr", "rate", "USD") == "Win rate (by ARR)"
+    assert column_label("sourced_pipeline_arr", "rate", "USD") == "Sourced pipeline ARR"
+
+
+def test_every_mart_column_has_a_unit_from_its_yml():
+    """Each kpi_ column's unit is its meta unit or the one its declared type settles; a type that
+    settles none (a double, a decimal other than the money type) must declare one."""
+    definitions = load()
+    undeclared, unknown = [], []
+    for mart, model in sorted(definitions.models.items()):
+        if not mart.startswith("kpi_"):
+            continue
+        for column in model.columns.values():
+            if column.unit not in UNITS:
+                unknown.append(f"{mart}.{column.name}: {column.unit!r}")
+            if unit_of_type(column.data_type) is None and "unit" not in column.meta:
+                undeclared.append(f"{mart}.{column.name} ({column.data_type})")
+            if column.unit == "by_metric" and "metric" not in model.columns:
+                unknown.append(f"{mart}.{column.name}: by_metric in a mart without a metric column")
+    assert not undeclared and not unknown, "\n".join(undeclared + unknown)
+    # A target's metric is a KPI the marts publish: its unit is that column's.
+    assert definitions.metric_unit("new_business_arr") == "money"
+    assert definitions.metric_unit("sqls") == "count"
+    assert definitions.metric_unit("widgets_sold") is None
+
+
+def number_formats(path: Path, title: str, columns: list[str]) -> dict[str, str]:
+    """{mart column: number format of its first non-empty data cell} of an export made with column names."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path)[title]
+    header = [cell.value for cell in sheet[1]]
+    formats = {}
+    for column in columns:
+        index = header.index(column) + 1
+        cell = next((sheet.cell(row=row, column=index) for row in range(2, sheet.max_row + 1)
+                     if sheet.cell(row=row, column=index).value is not None), sheet.cell(row=2, column=index))
+        formats[column] = cell.number_format
+    return formats
+
+
+def test_number_formats_follow_the_declared_unit(built_warehouse, tmp_path):
+    """A rate is a percentage with one decimal, money two decimals with thousands, a count an
+    integer, an average of days one decimal, a year plain, a date a date, text text - whatever the
+    column's name says (a win rate by ARR ends in _arr; ARPA and ARR at period end have no suffix)."""
+    out = export_mart(built_warehouse.database, "kpi_new_business", "xlsx", tmp_path / "nb.xlsx", column_names=True).path
+    assert number_formats(out, "New business", [
+        "win_rate", "win_rate_arr", "won_arr", "arpa", "arr_at_period_end", "avg_deal_size", "won_opportunities",
+        "avg_sales_cycle_days", "total_sales_cycle_days", "period_start", "segment",
+    ]) == {
+        "win_rate": "0.0%", "win_rate_arr": "0.0%", "won_arr": "#,##0.00", "arpa": "#,##0.00",
+        "arr_at_period_end": "#,##0.00", "avg_deal_size": "#,##0.00", "won_opportunities": "#,##0",
+        "avg_sales_cycle_days": "#,##0.0", "total_sales_cycle_days": "#,##0", "period_start": "yyyy-mm-dd",
+        "segment": "@",
+    }
+    out = export_mart(built_warehouse.database, "kpi_sdr_roi", "xlsx", tmp_path / "sdr.xlsx", column_names=True).path
+    assert number_formats(out, "Sdr roi", ["cumulative_roi", "won_arr", "months_since_hire"]) == {
+        "cumulative_roi": '0.00"×"', "won_arr": "#,##0.00", "months_since_hire": "#,##0"}
+    out = export_mart(built_warehouse.database, "kpi_rep_attainment", "xlsx", tmp_path / "reps.xlsx",
+                      column_names=True).path
+    assert number_formats(out, "Rep attainment", ["fiscal_year", "months_in_period", "attainment"]) == {
+        "fiscal_year": "0", "months_in_period": "#,##0.0", "attainment": "0.0%"}
+
+
+def test_org_targets_carry_the_unit_of_their_metric(warehouse_copy, tmp_path):
+    """The org sheet mixes amounts and counts in Target / Actual / Gap: a Unit column says which, and
+    each row's cells are formatted by it."""
+    from openpyxl import load_workbook
+
+    export_finance_bundle(warehouse_copy, tmp_path / "bundle.xlsx")
+    sheet = load_workbook(tmp_path / "bundle.xlsx")["Org attainment"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[header.index("Metric") + 1] == "Unit"
+    seen = {}
+    for row in sheet.iter_rows(min_row=2):
+        cells = dict(zip(header, row))
+        if cells["Metric"].value is None:
+            continue
+        unit = cells["Unit"].value
+        formats = {cells[name].number_format for name in ("Target", "Actual", "Gap to target")}
+        seen.setdefault(unit, set()).update(formats)
+        assert cells["Attainment"].number_format == "0.0%"
+    assert seen.get("USD") == {"#,##0.00"}, seen
+    if "count" in seen:  # the generated targets include SQLs and stage-1 opportunities
+        assert seen["count"] == {"#,##0"}, seen
+
+
+def test_rows_are_sorted_by_the_marts_key(built_warehouse, warehouse_copy, tmp_path):
+    from openpyxl import load_workbook
+
+    export_finance_bundle(warehouse_copy, tmp_path / "bundle.xlsx", column_names=True)
+    workbook = load_workbook(tmp_path / "bundle.xlsx")
+    _, reps = sheet_rows(workbook, "Rep attainment")
+    keys = [(row["user_id"], row["period_start"]) for row in reps]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    _, org = sheet_rows(workbook, "Org attainment")
+    assert [row["target_id"] for row in org] == sorted(row["target_id"] for row in org)
+    _, teams = sheet_rows(workbook, "Team attainment")
+    keys = [(row["rollup_type"], row["rollup_key"], row["source_relation"], row["period_start"]) for row in teams]
+    assert keys == sorted(keys)
+
+
+def test_totals_rows_sum_quota_and_bookings_per_period(built_warehouse, warehouse_copy, tmp_path):
+    """Below the rep sheet's data: a row per quota period with quota, bookings and deals summed and
+    attainment re-computed; the team sheet's totals (team roll-up only) agree with them; they are
+    marked (label, bold) and outside the filter range."""
+    from openpyxl import load_workbook
+
+    result = export_finance_bundle(warehouse_copy, tmp_path / "bundle.xlsx")
+    workbook = load_workbook(tmp_path / "bundle.xlsx")
+    header, reps, totals = sheet_parts(workbook, "Rep attainment")
+    expected = built_warehouse.query(f"""
+        select period_start, sum(quota_amount), sum(bookings_arr), sum(won_opportunities)
+        from {built_warehouse.relation('kpi_rep_attainment')} group by period_start order by period_start""")
+    assert [row["Rep ID"] for row in totals] == ["Total, all reps"] * len(expected)
+    assert result.sheets[0].totals == len(expected)
+    for total, (start, quota, bookings, won) in zip(totals, expected):
+        assert total["Period start"].date() == start
+        assert money(total["Quota (USD)"]) == quota and money(total["Bookings (USD)"]) == bookings
+        assert total["Won deals"] == won
+        assert total["Attainment"] == pytest.approx(float(bookings / quota)) if quota else total["Attainment"] is None
+        assert total["Name"] is None and total["Ramp (months)"] is None, "no rep's own figure in a total"
+    sheet = workbook["Rep attainment"]
+    assert sheet.auto_filter.ref.endswith(str(len(reps) + 1)), "filters cover the data rows only"
+    first_total = len(reps) + 3
+    assert sheet.cell(row=first_total, column=1).value == "Total, all reps"
+    assert sheet.cell(row=first_total, column=1).font.bold
+    _, _, team_totals = sheet_parts(workbook, "Team attainment")
+    assert [(row["Period start"], row["Reps"], money(row["Quota (USD)"])) for row in team_totals] == \
+        [(row["Period start"], len([rep for rep in reps if rep["Period start"] == row["Period start"]]),
+          money(row["Quota (USD)"])) for row in totals]
+    _, _, org_totals = sheet_parts(workbook, "Org attainment")
+    assert org_totals == [], "targets of different metrics and overlapping periods do not add up"
+    formulas = [cell.coordinate for sheet in workbook for row in sheet.iter_rows() for cell in row
+                if cell.data_type == "f"]
+    assert not formulas
+
+
+def test_exports_are_created_without_access_for_others(built_warehouse, tmp_path):
+    """A new export gets the umask's permissions minus any for others; a replaced one keeps its mode."""
+    previous = os.umask(0o022)
+    try:
+        csv_path = export_mart(built_warehouse.database, "kpi_rep_attainment", "csv", tmp_path / "reps.csv").path
+        xlsx_path = export_finance_bundle(built_warehouse.database, tmp_path / "bundle.xlsx").path
+        assert stat.S_IMODE(csv_path.stat().st_mode) == 0o640
+        assert stat.S_IMODE(xlsx_path.stat().st_mode) == 0o640
+        os.umask(0o077)
+        parquet = export_mart(built_warehouse.database, "kpi_rep_attainment", "parquet", tmp_path / "reps.parquet").path
+        assert stat.S_IMODE(parquet.stat().st_mode) == 0o600
+        os.umask(0o000)
+        open_umask = export_mart(built_warehouse.database, "kpi_rep_attainment", "csv", tmp_path / "open.csv").path
+        assert stat.S_IMODE(open_umask.stat().st_mode) == 0o660, "never for others, whatever the umask"
+        csv_path.chmod(0o644)  # shared on purpose: the next export keeps it so
+        export_mart(built_warehouse.database, "kpi_rep_attainment", "csv", csv_path)
+        assert stat.S_IMODE(csv_path.stat().st_mode) == 0o644
+    finally:
+        os.umask(previous)
+    assert not [path.name for path in tmp_path.iterdir() if path.name.startswith(".")], "no scratch file left"
 
 
 def test_finance_bundle_sheets_headers_stamps_and_totals(built_warehouse, warehouse_copy, tmp_path):
@@ -207,8 +381,13 @@ def test_csv_and_parquet_are_stamped_and_exact(built_warehouse, tmp_path):
 
 
 def test_export_errors_and_cli(built_warehouse, tmp_path):
-    with pytest.raises(ExportError, match="no mart"):
+    with pytest.raises(ExportError, match="no mart 'kpi_nope' in the warehouse; the marts are: .*kpi_rep_attainment"):
         export_mart(built_warehouse.database, "kpi_nope", "csv", tmp_path / "x.csv")
+    with pytest.raises(ExportError, match="did you mean kpi_rep_attainment"):
+        export_mart(built_warehouse.database, "kpi_rep_attainmnt", "csv", tmp_path / "x.csv")
+    with pytest.raises(ExportError, match="published kpi_ marts only"):  # dim_users holds e-mail addresses
+        export_mart(built_warehouse.database, "dim_users", "csv", tmp_path / "x.csv")
+    assert not (tmp_path / "x.csv").exists()
     with pytest.raises(ExportError, match="unknown format"):
         export_mart(built_warehouse.database, "kpi_rep_attainment", "json", tmp_path / "x.json")
 
@@ -227,3 +406,4 @@ def test_export_errors_and_cli(built_warehouse, tmp_path):
     unknown = runner.invoke(main, ["export", "--mart", "kpi_nope", "--out", str(tmp_path / "x.csv"),
                                    "--database", str(built_warehouse.database)])
     assert unknown.exit_code == 1 and "no mart" in unknown.output
+    assert "kpi_team_attainment" in " ".join(unknown.output.split()), "the marts are listed"

@@ -70,7 +70,7 @@ def test_marts_reproduce_mql_to_won_conversion_by_origin(olist_warehouse, direct
     """).set_index("lead_source")
     pipeline = query_df(olist_warehouse, """
         select lead_source, sum(stage1_opportunities) as won
-        from kpi_pipeline_creation where period_grain = 'year' group by lead_source
+        from kpi_pipeline_creation where period_grain = 'year' and level = 'company' group by lead_source
     """).set_index("lead_source")
     generation.loc["(all)"] = generation.sum()
     pipeline.loc["(all)"] = pipeline.sum()

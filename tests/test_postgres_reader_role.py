@@ -1,9 +1,11 @@
 """scripts/postgres_reader_role.sql on a real PostgreSQL server: the BI reader reads the marts and nothing else.
 
 Runs when a throwaway server is up, as `scripts/ci/start_postgres.sh` leaves it
-(SALES_KPIS_PG_DIR = its socket directory, SALES_KPIS_PG_PORT; the superuser
-`postgres` over the socket), and psql is on PATH; skipped otherwise. It works
-in schemas and roles of its own (prefixed `sk6_`), dropped at the end.
+(SALES_KPIS_PG_SOCKET_DIR, SALES_KPIS_PG_PORT; the superuser `postgres` over
+the socket with SALES_KPIS_PG_SUPERUSER_PASSWORD), and psql is on PATH;
+skipped otherwise. It works in schemas and roles of its own (prefixed
+`sk6_`), dropped at the end. The server itself lets nobody in without a
+password, and its socket directory is its own.
 
 The post-hook half (dbt re-granting SELECT on each public model after every
 build, macros/bi/grant_bi_reader.sql) runs in the PostgreSQL build of the
@@ -22,12 +24,13 @@ import pytest
 from sales_kpis.project import project_dir
 
 SCRIPT = project_dir() / "scripts" / "postgres_reader_role.sql"
-PG_DIR = os.environ.get("SALES_KPIS_PG_DIR")
+PG_SOCKET_DIR = os.environ.get("SALES_KPIS_PG_SOCKET_DIR")
 PG_PORT = os.environ.get("SALES_KPIS_PG_PORT", "5432")
+SUPERUSER_PASSWORD = os.environ.get("SALES_KPIS_PG_SUPERUSER_PASSWORD", "")
 
 pytestmark = pytest.mark.skipif(
-    not PG_DIR or not Path(PG_DIR).is_dir() or shutil.which("psql") is None,
-    reason="no throwaway PostgreSQL (SALES_KPIS_PG_DIR from scripts/ci/start_postgres.sh) or no psql",
+    not PG_SOCKET_DIR or not Path(PG_SOCKET_DIR).is_dir() or shutil.which("psql") is None,
+    reason="no throwaway PostgreSQL (SALES_KPIS_PG_SOCKET_DIR from scripts/ci/start_postgres.sh) or no psql",
 )
 
 OWNER, READER, LOGIN, PASSWORD = "sk6_owner", "sk6_reader", "sk6_bi_tool", "sk6-reader-pw"
@@ -37,13 +40,16 @@ MARTS, STAGING, RAW = "sk6_analytics", "sk6_analytics_staging", "sk6_raw"
 def psql(sql: str | None = None, *, user: str = "postgres", password: str | None = None, file: Path | None = None,
          variables: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """psql against the throwaway server's `postgres` database; the superuser over the socket, others over TCP."""
-    host = PG_DIR if user == "postgres" else "127.0.0.1"
+    host = PG_SOCKET_DIR if user == "postgres" else "127.0.0.1"
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", PG_PORT, "-U", user, "-d", "postgres",
                "-tA"]
     for name, value in (variables or {}).items():
         command += ["-v", f"{name}={value}"]
     command += ["-f", str(file)] if file else ["-c", sql]
+    if password is None and user == "postgres":
+        password = SUPERUSER_PASSWORD
     environment = {**os.environ, "PGPASSWORD": password or ""}
+    environment.pop("PGPASSFILE", None)
     return subprocess.run(command, capture_output=True, text=True, env=environment, check=check, timeout=60)
 
 
@@ -117,3 +123,14 @@ def test_a_rebuilt_mart_is_readable_again_after_the_grant(warehouse):
          f'grant select on "{MARTS}"."kpi_lead_generation" to "{READER}"')
     done = as_reader(f"select * from {MARTS}.kpi_lead_generation")
     assert done.returncode == 0 and "8" in done.stdout, done.stderr
+
+
+def test_the_server_lets_nobody_in_without_a_password():
+    """Not the superuser over the socket, not over TCP; the socket's directory is the server user's alone."""
+    for host in (PG_SOCKET_DIR, "127.0.0.1"):
+        command = ["psql", "-X", "-h", host, "-p", PG_PORT, "-U", "postgres", "-d", "postgres", "-w", "-c", "select 1"]
+        environment = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+        done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=60)
+        assert done.returncode != 0 and "password" in done.stderr, (host, done.stdout, done.stderr)
+    assert Path(PG_SOCKET_DIR).stat().st_mode & 0o077 == 0
+    assert psql("select 1").stdout.strip() == "1", "with its password, the superuser gets in"

@@ -164,6 +164,76 @@ def test_staging_starts_from_the_published_file_unless_fresh(tmp_path):
     assert not should_seed(DbtOptions(), published, fresh=True)
 
 
+# --------------------------------------------------------------------------- file modes and paths that cannot be written
+
+
+def other_group() -> int | None:
+    """A group this process may give a file it owns, other than its own (root: any; else one it is a member of)."""
+    import grp
+
+    own = os.getegid()
+    candidates = [group.gr_gid for group in grp.getgrall()] if os.geteuid() == 0 else os.getgroups()
+    return next((gid for gid in candidates if gid != own), None)
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_the_replacement_keeps_the_mode_and_group_of_the_file_it_replaces(tmp_path, mode):
+    from sales_kpis.publish import keep_mode_and_group
+
+    published, staging = tmp_path / "wh.duckdb", tmp_path / "wh.building.duckdb"
+    make_db(published, 1)
+    make_db(staging, 2)
+    os.chmod(published, mode)
+    group = other_group()
+    if group is not None:
+        os.chown(published, -1, group)
+    assert keep_mode_and_group(published, staging) == []
+    info = staging.stat()
+    assert info.st_mode & 0o7777 == mode
+    assert info.st_gid == published.stat().st_gid
+
+
+def test_files_a_build_creates_give_others_no_access(tmp_path):
+    from sales_kpis.publish import private_files
+
+    previous = os.umask(0o002)
+    try:
+        with private_files():
+            make_db(tmp_path / "new.duckdb", 1)
+        make_db(tmp_path / "after.duckdb", 1)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "new.duckdb").stat().st_mode & 0o007 == 0
+    assert (tmp_path / "new.duckdb").stat().st_mode & 0o060 == 0o060, "the group keeps what the umask gives it"
+    assert (tmp_path / "after.duckdb").stat().st_mode & 0o004, "the umask is restored"
+
+
+def unwritable_directory(tmp_path: Path) -> Path:
+    """A directory this process cannot write in: a read-only one; as root (who may write anywhere) /sys."""
+    if os.geteuid() == 0:
+        if not Path("/sys").is_dir():
+            pytest.skip("running as root without /sys: no directory root cannot write")
+        return Path("/sys")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    return locked
+
+
+def test_a_warehouse_path_that_cannot_be_written_is_named_in_one_line(tmp_path):
+    from sales_kpis.publish import check_writable
+
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(PublishError, match=r"a-file is a file, not a directory$"):
+        check_writable(tmp_path / "a-file" / "wh.duckdb")
+    locked = unwritable_directory(tmp_path)
+    with pytest.raises(PublishError, match=r"^cannot write .*(Permission denied|Operation not permitted|permission "
+                                           r"denied).*must be writable by the build"):
+        check_writable(locked / "sub" / "wh.duckdb")
+    with pytest.raises(PublishError, match="must be writable by the build"):
+        check_writable(locked / "wh.duckdb")
+
+
 # --------------------------------------------------------------------------- real builds
 
 

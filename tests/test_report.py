@@ -8,6 +8,15 @@
 - Each chart's footnotes are the project's definitions of what it shows, and
   the rates it re-aggregates come from their published numerators and
   denominators, not from a formula in the dashboard's code.
+- Read as a sales leader would: a percentage in the funnel is a share of a
+  cohort (never "121 % of the step above"), SQLs have their own axis,
+  cohort cells and colour bar show one decimal, a quota period not over is
+  marked in progress, counts of reps have whole-number ticks, the target
+  bars' labels are short, and each SDR's line has its own colour.
+- A warehouse without a build stamp or without marts is refused, naming
+  why; the page never shows a date the warehouse does not have.
+- Without Chromium the rendering test is skipped, saying how to get it.
+Hostile values in the page: tests/test_hostile_exports.py.
 """
 
 from __future__ import annotations
@@ -25,10 +34,10 @@ import pytest
 from click.testing import CliRunner
 
 from sales_kpis import cli, report
-from sales_kpis.browser import dump_dom, find_chromium
+from sales_kpis.browser import NO_CHROMIUM, dump_dom, find_chromium
 from sales_kpis.definitions import load, plain
 from sales_kpis.publish import release_dbt_duckdb_handle
-from sales_kpis.report import CHARTS, rate_sql, write_report
+from sales_kpis.report import CHARTS, ReportError, rate_sql, write_report
 
 CHART_KEYS = [spec.key for spec in CHARTS]
 
@@ -143,14 +152,82 @@ def test_missing_and_empty_marts_become_no_data_panels(built_warehouse, tmp_path
     assert "No data: kpi_sdr_roi is not in the warehouse" in page
 
 
-def test_an_empty_warehouse_gives_a_page_of_no_data_panels(tmp_path):
-    database = tmp_path / "empty.duckdb"
-    duckdb.connect(str(database)).close()
-    result = write_report(database, tmp_path / "out")
-    assert result.with_data == []
-    page = result.path.read_text(encoding="utf-8")
-    assert f"0 of {len(CHART_KEYS)} charts have data" in page
-    assert page.count('data-no-data="true"') == len(CHART_KEYS)
+def test_a_warehouse_without_marts_or_stamp_is_refused(built_warehouse, tmp_path):
+    """No page, exit 1 and the reason: an empty file, a warehouse without build_metadata (it would have
+    no as-of date but today's), and one with its stamp but no kpi_ mart."""
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    unstamped = published_copy(built_warehouse, tmp_path / "unstamped")
+    bare = published_copy(built_warehouse, tmp_path / "bare")
+    with duckdb.connect(str(unstamped)) as connection:
+        connection.execute(f"drop table {built_warehouse.relation('build_metadata')}")
+    with duckdb.connect(str(bare)) as connection:
+        for (name,) in connection.execute("select table_name from information_schema.tables "
+                                          "where table_name like 'kpi%' and table_type = 'BASE TABLE'").fetchall():
+            connection.execute(f"drop table main.{name}")
+    reasons = {empty: "neither build_metadata nor any kpi_ mart", unstamped: "no build_metadata table",
+               bare: "no kpi_ mart"}
+    for database, reason in reasons.items():
+        with pytest.raises(ReportError, match=reason):
+            write_report(database, tmp_path / "out")
+        result = CliRunner().invoke(cli.main, ["report", "--out", str(tmp_path / "cli"), "--database", str(database)])
+        assert result.exit_code == 1 and reason in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cli").exists()
+
+
+# --------------------------------------------------------------------------- read as a sales leader would
+
+
+def panel(report_page, key: str):
+    return next(panel for panel in report_page["result"].panels if panel.key == key)
+
+
+def test_funnel_percentages_are_shares_of_a_cohort(report_page):
+    bars = panel(report_page, "funnel").figure.data[0]
+    shares = [re.search(r"· ([\d.]+)% of these (\w+)", text) for text in bars.text]
+    assert [share.group(2) for share in shares if share] == ["leads"] * 3 + ["opportunities"]
+    assert all(float(share.group(1)) <= 100 for share in shares if share), bars.text
+    assert not [text for text in bars.text if "step above" in text]
+
+
+def test_sqls_have_their_own_axis(report_page):
+    figure = panel(report_page, "lead_sources").figure
+    sqls = [trace for trace in figure.data if trace.name == "SQLs (all sources)"]
+    leads = [trace for trace in figure.data if trace.type == "bar"]
+    assert len(sqls) == 1 and leads
+    assert {trace.yaxis or "y" for trace in leads} == {"y"} and sqls[0].yaxis not in (None, "y")
+
+
+def test_cohort_cells_and_colour_bar_show_one_decimal(report_page):
+    figure = panel(report_page, "cohorts").figure
+    texts = [text for trace in figure.data for row in trace.text for text in row if text]
+    assert texts and all(re.fullmatch(r"\d+\.\d%…?", text) for text in texts), texts[:5]
+    assert {trace.colorbar.tickformat for trace in figure.data if trace.showscale is not False} == {".1%"}
+
+
+def test_a_quota_period_not_over_is_marked_in_progress(report_page, built_warehouse):
+    figure = panel(report_page, "rep_attainment").figure
+    running = built_warehouse.scalar(f"""select count(distinct period_start) from {built_warehouse.relation('kpi_rep_attainment')}
+        where period_start <= date '{built_warehouse.as_of}' and period_end > date '{built_warehouse.as_of}'""")
+    assert running, "the session data has a quota period in progress at its as-of date"
+    assert [note.text for note in figure.layout.annotations].count("in progress") == running
+    bars = [trace for trace in figure.data if trace.type == "bar"]
+    assert all("/" in trace.marker.pattern.shape for trace in bars)
+    for axis in (figure.layout.yaxis, figure.layout.yaxis2):  # reps: whole numbers
+        assert axis.tickformat == ",d" and float(axis.dtick).is_integer() and axis.dtick >= 1
+
+
+def test_target_bar_labels_are_short(report_page):
+    figure = panel(report_page, "org_attainment").figure
+    labels = [text for trace in figure.data for text in trace.text]
+    assert labels and all(len(text) <= 7 for text in labels), labels
+    assert {trace.orientation for trace in figure.data} == {"h"}
+
+
+def test_each_sdr_line_has_its_own_colour(report_page):
+    lines = [trace for trace in panel(report_page, "sdr_roi").figure.data if trace.mode == "lines"]
+    styles = {(trace.line.color, trace.line.dash) for trace in lines}
+    assert len(lines) > 1 and len(styles) == len(lines)
 
 
 # --------------------------------------------------------------------------- drawn in a browser
@@ -189,7 +266,7 @@ class ChartMarks(HTMLParser):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(find_chromium() is None, reason="no Chromium (make chromium installs Debian's)")
+@pytest.mark.skipif(find_chromium() is None, reason=f"the dashboard is not rendered: {NO_CHROMIUM}")
 def test_chromium_draws_every_chart_with_data(report_page):
     dom = dump_dom(report_page["result"].path)
     parser = ChartMarks()

@@ -45,7 +45,7 @@ def test_maven_win_rate_and_won_revenue_per_quarter_of_2017(tmp_path):
     ours = query_df(database, """
         select period_start, sum(won_opportunities) as won, sum(closed_opportunities) as closed, sum(won_arr) as won_arr
         from kpi_new_business
-        where period_grain = 'quarter' and period_start between '2017-01-01' and '2017-10-01'
+        where period_grain = 'quarter' and level = 'company' and period_start between '2017-01-01' and '2017-10-01'
         group by period_start order by period_start
     """)
     pipeline = pd.read_csv(source / "sales_pipeline.csv")

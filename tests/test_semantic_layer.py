@@ -103,6 +103,8 @@ MONTH_GRAIN_MARTS = {"kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_bu
                      "kpi_retention"}
 #: The rows a mart's metrics read: the month rows of the marts with a period grain, the team rows of team attainment.
 MART_ROWS = {**{mart: "period_grain = 'month'" for mart in MONTH_GRAIN_MARTS}, "kpi_team_attainment": "rollup_type = 'team'"}
+#: The rows of the marts with levels (company, team, manager, rep) that the metrics read: the company's.
+LEVEL_ROWS = {mart: "level = 'company'" for mart in ("kpi_pipeline_creation", "kpi_new_business")}
 
 
 def defined_metrics() -> list[str]:
@@ -133,7 +135,7 @@ def mf_project(built_warehouse, tmp_path_factory) -> dict:
 
 
 def run_mf(mf_project: dict, *arguments: str) -> subprocess.CompletedProcess:
-    environment = {**__import__("os").environ, "SALES_KPIS_DUCKDB_PATH": str(mf_project["database"]),
+    environment = {**__import__("os").environ, "SALES_KPIS_DBT_DUCKDB_PATH": str(mf_project["database"]),
                    "SALES_KPIS_TARGET": "duckdb", "DO_NOT_TRACK": "1"}
     environment.pop("DBT_PROFILES_DIR", None)
     environment.pop("DBT_PROJECT_DIR", None)
@@ -284,11 +286,13 @@ def period_start(day: str, grain: str) -> str:
 def expected_values(connection, metric: str, grain: str) -> dict[str, float]:
     """The metric from the marts, per period start, at a grain (see the module doc)."""
     mart, time_column, numerator, denominator, _, rollup = EXPECTED[metric]
-    month_filter = f"where {MART_ROWS[mart]}" if mart in MART_ROWS else ""
+    filters = [MART_ROWS.get(mart), LEVEL_ROWS.get(mart)]
+    month_filter = ("where " + " and ".join(f for f in filters if f)) if any(filters) else ""
+    level_filter = f" and {LEVEL_ROWS[mart]}" if mart in LEVEL_ROWS else ""
     if grain != "month" and rollup == "native":
         rows = connection.execute(
             f"select cast(period_start as varchar), sum({numerator}), {f'sum({denominator})' if denominator else 'null'} "
-            f"from main.{mart} where period_grain = ? group by period_start", [grain]
+            f"from main.{mart} where period_grain = ?{level_filter} group by period_start", [grain]
         ).fetchall()
     else:
         months = connection.execute(

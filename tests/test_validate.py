@@ -259,6 +259,12 @@ CORRUPTIONS = {
     "negative_amount": (
         lambda t: set_value(t["subscriptions"], 0, "arr", -12000.0),
         ("negative_amount", "subscriptions", "subscription_id=S1", "arr")),
+    "amount_beyond_the_money_type": (  # 1e20 parses as a decimal; the build's money type cannot hold it
+        lambda t: set_value(t["opportunities"], 1, "amount", 1e20),
+        ("amount_out_of_range", "opportunities", "opportunity_id=O2", "amount")),
+    "arr_beyond_the_money_type": (
+        lambda t: set_value(t["subscriptions"], 0, "arr", -2e12),
+        ("amount_out_of_range", "subscriptions", "subscription_id=S1", "arr")),
     "zero_exchange_rate": (
         lambda t: set_value(t["exchange_rates"], 1, "rate_to_reporting", 0.0),
         ("negative_amount", "exchange_rates", "currency=EUR, rate_date=2024-04-01", "rate_to_reporting")),
@@ -293,7 +299,7 @@ CSV_CASES = {
     "missing_column", "duplicate_pk", "duplicate_composite_pk", "null_pk", "unparseable_date",
     "unparseable_timestamp", "unparseable_decimal", "unparseable_integer", "unparseable_boolean",
     "null_required", "unknown_stage_in_history", "orphaned_fk", "currency_without_rate",
-    "history_for_unknown_opportunity",
+    "history_for_unknown_opportunity", "amount_beyond_the_money_type",
 }
 
 
@@ -325,6 +331,35 @@ def test_unreadable_file(tables, tmp_path):
     report = validate(tmp_path)
     assert_reported(report, "unreadable_file", "accounts", None, None)
     assert not report.ok
+
+
+def test_an_empty_file_is_reported_as_empty(tables, tmp_path, fmt="csv"):
+    write(tables, tmp_path, fmt)
+    (tmp_path / "accounts.csv").write_bytes(b"")
+    report = validate(tmp_path)
+    assert_reported(report, "empty_file", "accounts", None, None)
+    assert not find(report, "missing_column", "accounts"), "one problem, the file's, not one per column"
+    assert "accounts.csv is empty (0 bytes" in find(report, "empty_file", "accounts")[0].detail
+
+
+def test_a_file_that_is_not_utf8_says_so_whole(tables, tmp_path):
+    write(tables, tmp_path, "csv")
+    path = tmp_path / "accounts.csv"
+    path.write_bytes(path.read_text().replace("Globex", "Soci\u00e9t\u00e9 G\u00e9n\u00e9rale").encode("latin-1"))
+    report = validate(tmp_path)
+    detail = find(report, "unreadable_file", "accounts")[0].detail
+    assert "This file is not utf-8 encoded" in detail and "Save the file as UTF-8" in detail
+    assert "\n" not in detail
+
+
+def test_a_reporting_currency_the_rates_cannot_convert_into_is_named(tables, tmp_path):
+    from sales_kpis.validate import currency_without_rates
+
+    raw = write(tables, tmp_path)
+    assert currency_without_rates(raw, "USD") is None
+    reason = currency_without_rates(raw, "xxx")
+    assert reason.startswith("amounts in USD have no rate into XXX in exchange_rates")
+    assert "the data's rates convert into USD" in reason
 
 
 def test_incompatible_parquet_type(tables, tmp_path):

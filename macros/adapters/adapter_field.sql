@@ -22,6 +22,7 @@
                         "owner_id": "property_hubspot_owner_id",
                         "company_id": "property_associatedcompanyid"},
             "deal": {"sourced_by_id": "property_sdr_owner_id", "lead_id": "property_lead_contact_id"},
+            "deal_pipeline_stage": {"forecast_category": "forecast_category"},
             "company": {"segment": "property_segment", "region": "property_region"},
         },
     } -%}

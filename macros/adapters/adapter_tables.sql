@@ -28,6 +28,7 @@
             "contact_property_history": {"required": false, "columns": ["contact_id", "name", "value", "timestamp"]},
             "deal": {"required": true, "columns": ["deal_id", "property_createdate", "property_closedate"]},
             "deal_stage": {"required": false, "columns": ["deal_id", "value", "date_entered"]},
+            "deal_property_history": {"required": false, "columns": ["deal_id", "name", "value", "timestamp"]},
             "deal_pipeline_stage": {"required": true, "columns": ["stage_id", "label"]},
             "deal_company": {"required": false, "columns": ["deal_id", "company_id"]},
             "deal_contact": {"required": false, "columns": ["deal_id", "contact_id"]},
@@ -42,8 +43,9 @@
 
 {% macro adapter_provides(source_name) %}
     {%- set provided = {
-        "salesforce": ["users", "accounts", "leads", "opportunities", "opportunity_stage_history", "products", "exchange_rates"],
-        "hubspot": ["users", "accounts", "leads", "opportunities", "opportunity_stage_history"],
+        "salesforce": ["users", "accounts", "leads", "opportunities", "opportunity_stage_history", "opportunity_history",
+                       "products", "exchange_rates"],
+        "hubspot": ["users", "accounts", "leads", "opportunities", "opportunity_stage_history", "opportunity_history"],
     } -%}
     {{- return(provided[source_name]) -}}
 {% endmacro %}

@@ -19,7 +19,8 @@
     {%- if not execute or not role or model.get('access') != 'public' -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set found = run_query("select 1 from pg_roles where rolname = '" ~ role ~ "'") -%}
+    {#- The role is a setting (an identifier, checked at run start); quoted as a literal and as a name all the same. -#}
+    {%- set found = run_query("select 1 from pg_roles where rolname = " ~ sql_string(role)) -%}
     {%- if found.rows | length == 0 -%}
         {{- return('') -}}
     {%- endif -%}

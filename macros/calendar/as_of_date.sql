@@ -21,8 +21,8 @@
         {{- return(run_started_at.strftime("%Y-%m-%d")) -}}
     {%- endif -%}
     {%- set text = configured | string | trim -%}
-    {%- if not modules.re.match("^[0-9]{4}-[0-9]{2}-[0-9]{2}$", text) -%}
-        {{- exceptions.raise_compiler_error("the as-of date (var as_of_date or env SALES_KPIS_AS_OF_DATE) must be an ISO date (YYYY-MM-DD), got '" ~ text ~ "'") -}}
+    {%- if not is_iso_date(text) -%}
+        {{- exceptions.raise_compiler_error("the as-of date (var as_of_date or env SALES_KPIS_AS_OF_DATE) must be a date (YYYY-MM-DD), got '" ~ text ~ "'") -}}
     {%- endif -%}
     {{- return(text) -}}
 {% endmacro %}

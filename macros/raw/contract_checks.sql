@@ -33,11 +33,12 @@
                 {%- set due = period_end("month", period_start("month", rule.date)) if rule.month_end else rule.date -%}
                 {%- set currency = "upper(trim(" ~ rule.column ~ "))" -%}
                 {%- do checks.lookups.append({"rule": rule.problem,
-                    "subject": rule.column ~ " has a rate on or before " ~ ("the month end of " if rule.month_end else "") ~ rule.date,
+                    "subject": rule.column ~ " has a rate into the reporting currency " ~ reporting_currency()
+                        ~ " on or before " ~ ("the month end of " if rule.month_end else "") ~ rule.date,
                     "relation": "(select currency as lookup_currency, min(rate_date) as lookup_first_rate_date from "
                         ~ lookups[looked_up] ~ " where rate_to_reporting > 0 group by currency)",
                     "on": currency ~ " = lookup.lookup_currency",
-                    "fails": rule.column ~ " is not null and " ~ currency ~ " <> '" ~ reporting_currency() ~ "' and "
+                    "fails": rule.column ~ " is not null and " ~ currency ~ " <> " ~ sql_string(reporting_currency()) ~ " and "
                         ~ due ~ " is not null and (lookup.lookup_first_rate_date is null or lookup.lookup_first_rate_date > "
                         ~ due ~ ")"}) -%}
             {%- endif -%}

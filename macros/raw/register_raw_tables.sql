@@ -25,7 +25,9 @@
     never outlives its file. A file a source adapter in use reads from the
     same directory is the CRM's table, not a contract table of the same name
     (Salesforce's opportunity_history is its stage history, not the
-    contract's close-date history): it is not bound.
+    contract's close-date history): it is not bound. Paths enter the SQL as
+    string literals (sql_string: a directory named "it's raw" works), and one
+    query looks for every table's files.
 -#}
 {% macro duckdb__register_raw_tables() %}
     {%- set directory = raw_dir() -%}
@@ -37,12 +39,17 @@
         {%- endfor -%}
     {%- endfor -%}
     {%- do run_query("create schema if not exists " ~ adapter.quote(schema)) -%}
+    {%- set globs = [] -%}
+    {%- for table in raw_contract() -%}
+        {%- for suffix in (".parquet", ".csv") -%}
+            {%- do globs.append("select file from glob(" ~ sql_string(directory ~ "/" ~ table ~ suffix) ~ ")") -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set files = run_query(globs | join(" union all ")).columns[0].values() if globs else [] -%}
     {%- for table in raw_contract() -%}
         {%- set parquet_path = directory ~ "/" ~ table ~ ".parquet" -%}
         {%- set csv_path = directory ~ "/" ~ table ~ ".csv" -%}
-        {%- set found = run_query(
-            "select file from glob('" ~ parquet_path ~ "') union all select file from glob('" ~ csv_path ~ "')"
-        ).columns[0].values() -%}
+        {%- set found = files | select("in", [parquet_path, csv_path]) | list -%}
         {%- set view = adapter.quote(schema) ~ "." ~ adapter.quote(table) -%}
         {%- if adapter_normalise(table) in claimed -%}
             {%- do run_query("drop view if exists " ~ view) -%}
@@ -51,10 +58,11 @@
                 "raw table '" ~ table ~ "': both " ~ parquet_path ~ " and " ~ csv_path
                 ~ " exist; keep one of them") -}}
         {%- elif found | length == 1 and found[0].endswith(".parquet") -%}
-            {%- do run_query("create or replace view " ~ view ~ " as select * from read_parquet('" ~ parquet_path ~ "')") -%}
+            {%- do run_query("create or replace view " ~ view ~ " as select * from read_parquet("
+                ~ sql_string(parquet_path) ~ ")") -%}
         {%- elif found | length == 1 -%}
-            {%- do run_query("create or replace view " ~ view ~ " as select * from read_csv('" ~ csv_path
-                ~ "', header = true, all_varchar = true)") -%}
+            {%- do run_query("create or replace view " ~ view ~ " as select * from read_csv(" ~ sql_string(csv_path)
+                ~ ", header = true, all_varchar = true)") -%}
         {%- else -%}
             {%- do run_query("drop view if exists " ~ view) -%}
         {%- endif -%}

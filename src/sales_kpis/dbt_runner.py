@@ -3,6 +3,16 @@
 The CLI and the tests call :func:`run_dbt`; it returns a :class:`DbtRun` with
 one :class:`NodeResult` per node, so callers can summarise, fail and name the
 failing nodes without parsing dbt's log.
+
+Where the run's settings travel: the as-of date, the raw-data directory and
+the DuckDB file dbt builds into go as environment variables
+(``SALES_KPIS_AS_OF_DATE``, ``SALES_KPIS_RAW_DIR``,
+``SALES_KPIS_DBT_DUCKDB_PATH``), never as ``--vars``: dbt re-parses the whole
+project when a ``--vars`` value changes, and reads these only when it runs.
+Only the vars a user gives (``--var``) go as ``--vars``. So two builds that
+differ only by date, raw data or file keep dbt's partial parsing, and a
+direct ``dbt build`` that sets the same environment variables (the README's
+way) parses as the runner does (docs/decisions/0038-one-parse-state.md).
 """
 
 from __future__ import annotations
@@ -43,10 +53,8 @@ class DbtOptions:
     unit_tests: bool = True
 
     def dbt_vars(self) -> dict[str, Any]:
-        values = dict(self.variables)
-        if self.raw_dir is not None:
-            values["raw_dir"] = str(Path(self.raw_dir).resolve())
-        return values
+        """The vars passed as --vars: only those the user gave (the rest travel as environment variables)."""
+        return dict(self.variables)
 
     def environment(self) -> dict[str, str]:
         env = {"DO_NOT_TRACK": "1", "SALES_KPIS_TARGET": self.target}
@@ -59,7 +67,9 @@ class DbtOptions:
         if self.raw_dir is not None:
             env["SALES_KPIS_RAW_DIR"] = str(Path(self.raw_dir).resolve())
         if self.database is not None:
-            env["SALES_KPIS_DUCKDB_PATH"] = str(Path(self.database).resolve())
+            # The file the duckdb target of profiles.yml builds into (a direct
+            # `dbt build` builds into warehouse/dev.duckdb).
+            env["SALES_KPIS_DBT_DUCKDB_PATH"] = str(Path(self.database).resolve())
         return env
 
 
@@ -143,24 +153,56 @@ def dbt_args(command: str, options: DbtOptions) -> list[str]:
     return args
 
 
+#: on_event(kind, name, total): kind "total" (the nodes the run will execute, in
+#: total), "start" or "finish" (a node, by name).
+EventCallback = Callable[[str, str, "int | None"], None]
+
+
+def dbt_callback(on_event: EventCallback) -> Callable[[Any], None]:
+    """A dbtRunner callback turning dbt's events into on_event calls."""
+
+    def _callback(event: Any) -> None:
+        name = event.info.name
+        if name == "ConcurrencyLine":
+            on_event("total", "", int(event.data.node_count))
+        elif name == "NodeStart":
+            on_event("start", event.data.node_info.node_name, None)
+        elif name == "NodeFinished":
+            on_event("finish", event.data.node_info.node_name, None)
+
+    return _callback
+
+
+#: The dbt adapter package of each target of profiles.yml.
+ADAPTER_PACKAGES = {"duckdb": "dbt-duckdb", "postgres": "dbt-postgres", "spark": "dbt-spark[session]"}
+
+
+def missing_adapter(target: str) -> str | None:
+    """What to install when the dbt adapter of a profiles.yml target is absent (None when it is there)."""
+    import importlib.util
+
+    if importlib.util.find_spec(f"dbt.adapters.{target}") is not None:
+        return None
+    package = ADAPTER_PACKAGES.get(target, f"dbt-{target}")
+    # The pinned version, from the engines' requirements (one place for the pins).
+    requirements = project_dir() / "requirements-engines.txt"
+    lines = requirements.read_text(encoding="utf-8").splitlines() if requirements.is_file() else []
+    pinned = next((line.strip() for line in lines if line.split("==")[0].strip() == package), package)
+    return (f"the {target} target needs the dbt adapter {package}, which is not installed here: "
+            f"pip install '{pinned}' (into this virtualenv; dbt-core stays at its pin), "
+            "or `make engines` for a virtualenv with every engine")
+
+
 def run_dbt(
     command: str,
     options: DbtOptions,
-    on_node_finished: Callable[[str, str], None] | None = None,
+    on_event: EventCallback | None = None,
     extra_args: list[str] | None = None,
 ) -> DbtRun:
-    """Invoke `dbt <command>` in-process; on_node_finished(name, status) is called as nodes finish."""
+    """Invoke `dbt <command>` in-process; on_event(kind, name, total) follows the nodes (see EventCallback)."""
     from dbt.cli.main import dbtRunner  # slow import (~4 s): only when dbt is needed
 
-    callbacks = []
-    if on_node_finished is not None:
-
-        def _callback(event: Any) -> None:
-            if event.info.name == "NodeFinished":
-                node = event.data.node_info
-                on_node_finished(node.node_name, node.node_status)
-
-        callbacks.append(_callback)
+    callbacks = [dbt_callback(on_event)] if on_event is not None else []
 
     if options.database is not None:
         Path(options.database).resolve().parent.mkdir(parents=True, exist_ok=True)
@@ -199,3 +241,16 @@ def failing_rows(database: Path, compiled_sql: str, limit: int = 5) -> list[dict
         cursor = connection.execute(f"select * from ({compiled_sql}) as failing limit {int(limit)}")
         columns = [column[0] for column in cursor.description]
         return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def describe_failing_row(row: dict) -> str:
+    """A row a failing test returned, in words: model_rules' rows name the rule, how many rows break it and a key; a dq_ row its table, key and problem."""
+    if {"rule", "checks", "failing_rows", "checked_rows", "example_key"} <= row.keys():
+        def count(value: object) -> str:
+            return f"{value:,}" if isinstance(value, int) else str(value)
+
+        key = f", e.g. key {row['example_key']}" if row.get("example_key") not in (None, "") else ""
+        return f"{row['rule']} ({row['checks']}): {count(row['failing_rows'])} of {count(row['checked_rows'])} rows{key}"
+    if {"table_name", "record_key", "problem"} <= row.keys():  # a dq_ table's row says what is wrong in words
+        return f"{row['table_name']} {row['record_key']}: {row['problem']}"
+    return ", ".join(f"{name}={value}" for name, value in row.items())

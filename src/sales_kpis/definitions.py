@@ -18,6 +18,11 @@ A rate a mart publishes names its numerator and denominator columns in its
 column meta (``meta: {numerator: <column>, denominator: <column>}``):
 :meth:`Definitions.rate` reads them, so a reader re-aggregates the rate from
 the published columns without writing its formula again.
+
+Each column has a unit (:data:`UNITS`), what a reader formats it by: its meta
+``unit`` where the yml declares one, else the one its declared type settles
+(:func:`unit_of_type`: text, date, flag, money for the money type, count for
+integers). A mart's key is the ``unique_key`` of its ``model_rules`` test.
 """
 
 from __future__ import annotations
@@ -44,6 +49,14 @@ RESOURCE_PATHS = {
     "function-paths": ["functions"],
 }
 
+#: The units a column can have. by_metric: a target's value, in the unit of the row's metric
+#: (:meth:`Definitions.metric_unit`); multiple: a ratio read as "x times" (ROI); number: a plain
+#: number (a year, a quarter, a z statistic).
+UNITS = ("text", "date", "flag", "money", "count", "rate", "multiple", "days", "months", "number", "by_metric")
+#: The project's money type (macro type_money): every amount in the reporting currency.
+MONEY_TYPE = "decimal(18, 2)"
+INTEGER_TYPES = ("bigint", "integer", "int", "smallint", "tinyint", "hugeint")
+
 _DOC_BLOCK = re.compile(r"{%-?\s*docs\s+(\w+)\s*-?%}(.*?){%-?\s*enddocs\s*-?%}", re.DOTALL)
 _DOC_CALL = re.compile(r"""{{-?\s*doc\(\s*(?:['"]\w+['"]\s*,\s*)?['"](\w+)['"]\s*\)\s*-?}}""")
 
@@ -69,6 +82,21 @@ class ColumnDefinition:
     data_type: str | None = None
 
     @property
+    def unit(self) -> str | None:
+        """The unit its meta declares, else the one its type settles (None: neither)."""
+        declared = self.meta.get("unit")
+        if declared is not None:
+            if declared not in UNITS:
+                raise DefinitionError(f"column {self.name}: meta unit {declared!r} is not one of {', '.join(UNITS)}")
+            return str(declared)
+        return unit_of_type(self.data_type)
+
+    @property
+    def is_integral(self) -> bool:
+        """Declared as an integer type (a count of days shows no decimals; an average of them does)."""
+        return normal_type(self.data_type) in INTEGER_TYPES
+
+    @property
     def rate(self) -> Rate | None:
         """The numerator and denominator columns its meta names, if it is a rate."""
         numerator, denominator = self.meta.get("numerator"), self.meta.get("denominator")
@@ -81,6 +109,8 @@ class ModelDefinition:
     description: str
     path: Path
     columns: Mapping[str, ColumnDefinition]
+    #: The columns its model_rules test holds unique (its grain), in that order; () when none.
+    key: tuple[str, ...] = ()
 
     def column(self, name: str) -> ColumnDefinition:
         if name not in self.columns:
@@ -107,6 +137,13 @@ class Definitions:
     def column(self, model: str, column: str) -> ColumnDefinition:
         return self.model(model).column(column)
 
+    def metric_unit(self, metric: str) -> str | None:
+        """The unit of a target's metric: a metric is a KPI the marts publish, so the unit of the
+        kpi_ columns of that name (None for a name no mart publishes, or publishes in two units)."""
+        units = {model.columns[metric].unit for name, model in self.models.items()
+                 if name.startswith("kpi_") and metric in model.columns}
+        return units.pop() if len(units) == 1 else None
+
     def rate(self, model: str, column: str) -> Rate:
         """The numerator and denominator of a published rate; DefinitionError if its meta names none."""
         rate = self.column(model, column).rate
@@ -118,6 +155,38 @@ class Definitions:
 def plain(text: str) -> str:
     """A description on one line (a spreadsheet cell, a footnote): runs of whitespace become one space."""
     return " ".join(text.split())
+
+
+def normal_type(data_type: str | None) -> str:
+    """A declared type in lower case with single spaces after commas (``decimal(18,2)`` -> ``decimal(18, 2)``)."""
+    return re.sub(r"\s*,\s*", ", ", " ".join((data_type or "").lower().split()))
+
+
+def unit_of_type(data_type: str | None) -> str | None:
+    """The unit a declared type settles on its own: text, date, flag, money or count; else None."""
+    normal = normal_type(data_type)
+    if normal.startswith(("varchar", "text", "string", "char")):
+        return "text"
+    if normal.startswith(("date", "timestamp")):
+        return "date"
+    if normal.startswith("bool"):
+        return "flag"
+    if normal == MONEY_TYPE:
+        return "money"
+    if normal in INTEGER_TYPES:
+        return "count"
+    return None
+
+
+def _unique_key(entry: Mapping[str, Any]) -> tuple[str, ...]:
+    """The unique_key of a model's model_rules test (a column or a list of them)."""
+    for test in entry.get("data_tests") or []:
+        if isinstance(test, dict) and isinstance(test.get("model_rules"), dict):
+            rules = test["model_rules"]
+            key = (rules.get("arguments") or rules).get("unique_key")
+            if key:
+                return (key,) if isinstance(key, str) else tuple(key)
+    return ()
 
 
 def project_settings(project: Path) -> dict[str, Any]:
@@ -183,7 +252,7 @@ def read_models(project: Path, directories: list[Path], docs: Mapping[str, str])
                     for column in entry.get("columns") or []
                 }
                 models[entry["name"]] = ModelDefinition(entry["name"], resolve(entry.get("description", ""), docs),
-                                                        path.relative_to(project), columns)
+                                                        path.relative_to(project), columns, _unique_key(entry))
     return models
 
 

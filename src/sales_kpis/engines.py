@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,7 @@ def postgres_connection_params(environ: dict[str, str] | None = None) -> dict[st
         "user": env.get("SALES_KPIS_PG_USER", "sales_kpis"),
         "password": env.get("SALES_KPIS_PG_PASSWORD", ""),
         "dbname": env.get("SALES_KPIS_PG_DATABASE", "sales_kpis"),
+        "sslmode": env.get("SALES_KPIS_PG_SSLMODE", "prefer"),
     }
 
 
@@ -139,7 +141,7 @@ def load_postgres(raw_dir: Path, schema: str = "raw", connection_params: dict[st
 # --------------------------------------------------------------------------- Spark
 
 
-def spark_environment(scratch_dir: Path, driver_memory: str = "2g") -> dict[str, str]:
+def spark_environment(scratch_dir: Path, driver_memory: str | None = None) -> dict[str, str]:
     """Environment for a local Spark session (the loader's and dbt-spark's `method: session`).
 
     The Hive metastore (Derby), the warehouse directory, derby.log and Spark's
@@ -147,25 +149,42 @@ def spark_environment(scratch_dir: Path, driver_memory: str = "2g") -> dict[str,
     directory; the session time zone is UTC, so timestamps are read and
     written unchanged. PYSPARK_SUBMIT_ARGS is read by every SparkSession
     built in a process with this environment (the loader, then dbt).
+
+    Sized for small data by default (the driver's heap 2g, one shuffle
+    partition: each of the ~250 nodes is a few small jobs); for a real size
+    set SALES_KPIS_SPARK_DRIVER_MEMORY (or driver_memory) and
+    SALES_KPIS_SPARK_SHUFFLE_PARTITIONS (read by profiles.yml too), e.g. 4g
+    and 4 at 1M leads (docs/benchmarks/spark-M.md).
     """
     scratch = Path(scratch_dir).resolve()
     scratch.mkdir(parents=True, exist_ok=True)
+    driver_memory = driver_memory or os.environ.get("SALES_KPIS_SPARK_DRIVER_MEMORY", "2g")
     conf = {
         "spark.sql.warehouse.dir": str(scratch / "spark-warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL":
             f"jdbc:derby:;databaseName={scratch / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch}",
         "spark.sql.session.timeZone": "UTC",
-        "spark.sql.shuffle.partitions": "1",
+        "spark.sql.shuffle.partitions": os.environ.get("SALES_KPIS_SPARK_SHUFFLE_PARTITIONS", "1"),
         "spark.ui.enabled": "false",
         "spark.sql.catalogImplementation": "hive",
     }
-    args = " ".join(f"--conf {key}={value}" for key, value in conf.items())
+    # pyspark splits the variable with shlex: a scratch path with spaces stays one argument.
+    args = " ".join(f"--conf {shlex.quote(f'{key}={value}')}" for key, value in conf.items())
     return {
         "PYSPARK_SUBMIT_ARGS": f"--driver-memory {driver_memory} {args} pyspark-shell",
         "SPARK_LOCAL_DIRS": str(scratch / "local"),
         "SALES_KPIS_SPARK_SCRATCH": str(scratch),
     }
+
+
+def _spark_name(identifier: str) -> str:
+    return "`" + identifier.replace("`", "``") + "`"
+
+
+def _spark_string(text: str) -> str:
+    """A Spark SQL string literal: Spark escapes with a backslash (two adjacent quotes are two literals)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def spark_session(scratch_dir: Path):
@@ -188,16 +207,16 @@ def load_spark(raw_dir: Path, scratch_dir: Path, schema: str = "raw",
     say = say or (lambda _text: None)
     spark = spark_session(scratch_dir)
     files = raw_files(raw_dir)
-    spark.sql(f"create database if not exists {schema}")
+    spark.sql(f"create database if not exists {_spark_name(schema)}")
     counts: dict[str, int] = {}
     for table in TABLES:
-        spark.sql(f"drop table if exists {schema}.{table}")
+        spark.sql(f"drop table if exists {_spark_name(schema)}.{_spark_name(table)}")
     for table, path in files.items():
-        location = str(path.resolve()).replace("'", "\\'")
+        target, location = f"{_spark_name(schema)}.{_spark_name(table)}", _spark_string(str(path.resolve()))
         if path.suffix == ".parquet":
-            spark.sql(f"create table {schema}.{table} using parquet options (path '{location}')")
+            spark.sql(f"create table {target} using parquet options (path {location})")
         else:
-            spark.sql(f"create table {schema}.{table} using csv options (path '{location}', header 'true')")
+            spark.sql(f"create table {target} using csv options (path {location}, header 'true')")
         counts[table] = _arrow_table(path).num_rows
         say(f"spark: {schema}.{table} {counts[table]:,} rows ({path.name})")
     return counts

@@ -6,9 +6,11 @@ project (``contract.DEFAULT_STAGES``; every stage name written here is one of
 those), as ``<table>.parquet`` (or ``.csv``) in ``out_dir`` and returns
 ``{table: row_count}``. Same arguments give byte-identical files: all
 randomness comes from one ``numpy.random.default_rng(seed)`` consumed in a fixed
-order, nothing depends on the wall clock. Leads (the big table) are generated and
-written month by month, everything else is a small fraction of the leads, so
-memory stays bounded (10M leads run in well under 1 GB).
+order, nothing depends on the wall clock. Leads (the big table) are generated month
+by month and every table is written one Parquet row group (1,048,576 rows) at
+a time; everything else is a small fraction of the leads, and what a later
+step does not need is let go once written, so memory stays bounded (10M leads
+in about 0.5 GiB, 100M leads in about 3 GiB).
 
 The company
 -----------
@@ -94,9 +96,8 @@ from sales_kpis.dates import add_months, month_index, month_start_of_index
 
 __all__ = ["GENERATED_TABLES", "generate"]
 
-#: Tables written by :func:`generate`, in contract order (``stages`` is a seed; the optional
-#: ``opportunity_history`` is not generated).
-GENERATED_TABLES = [name for name in TABLES if name not in ("stages", "opportunity_history")]
+#: Tables written by :func:`generate`, in contract order (``stages`` is a seed).
+GENERATED_TABLES = [name for name in TABLES if name != "stages"]
 
 SEC = 1_000_000
 HOUR = 3_600 * SEC
@@ -235,6 +236,10 @@ def _business_time(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
 
 
 # --- arrow builders -----------------------------------------------------------
+#: Rows per Parquet row group (pyarrow's default, set explicitly): a table is converted to
+#: Arrow and written this many rows at a time, which gives the same file as writing it whole.
+ROW_GROUP_ROWS = 1024 * 1024
+
 _DIGITS4 = (np.arange(10_000)[:, None] // np.array([1000, 100, 10, 1]) % 10 + 48).astype(np.uint8)
 
 
@@ -312,6 +317,11 @@ class _TableWriter:
             ])
             self._writer = pacsv.CSVWriter(self.path, self._csv_schema)
 
+    def write_rows(self, n: int, columns: Callable[[slice], dict[str, pa.Array]]) -> None:
+        """Write n rows one row group at a time: ``columns(rows)`` builds the columns of a slice of rows."""
+        for start in range(0, n, ROW_GROUP_ROWS):
+            self.write(**columns(slice(start, min(n, start + ROW_GROUP_ROWS))))
+
     def write(self, **columns: pa.Array) -> None:
         if list(columns) != self.columns:
             raise AssertionError(f"{self.name}: columns {list(columns)} != contract {self.columns}")
@@ -324,7 +334,9 @@ class _TableWriter:
             return
         if self._csv_schema is not None:
             table = table.cast(self._csv_schema)  # safe cast: timestamps are whole seconds
-        self._writer.write_table(table)
+            self._writer.write_table(table)
+        else:
+            self._writer.write_table(table, row_group_size=ROW_GROUP_ROWS)
         self.rows += table.num_rows
 
     def close(self) -> int:
@@ -535,31 +547,51 @@ class _Users:
 
 
 class _Staff:
-    """Picks a member of a team employed on a given day (AEs/AMs weighted by ramp)."""
+    """Picks a member of a team employed on a given day (AEs/AMs weighted by ramp).
+
+    Per day, the cumulative weights of the members employed that day (weight >
+    0), normalised to 1 and offset by the day's index, in one increasing
+    array: a pick is one binary search. Members not employed on a day would
+    only repeat the previous cumulative value (the search never stops on
+    them), so they are left out; the days are weighed in blocks, so the full
+    days x members matrix is never held (it is most of a 100M-lead run's
+    memory otherwise).
+    """
+
+    _DAYS_PER_BLOCK = 32
 
     def __init__(self, users: _Users, team: int, ramp_weighted: bool):
-        self.members = np.nonzero(users.rep_team == team)[0]
+        members = np.nonzero(users.rep_team == team)[0]
         self.S = users.S
         days = np.arange(users.S, users.E + 1, dtype=np.int64)
         self.n_days = len(days)
-        k = len(self.members)
-        w = ((users.hired[self.members][None, :] <= days[:, None])
-             & (days[:, None] <= users.left[self.members][None, :])).astype(np.float64)
-        if ramp_weighted:
-            months = (days[:, None] - users.hired[self.members][None, :]) / 30.44
-            w *= np.clip(0.25 + 0.75 * months / users.ramp[self.members][None, :], 0.25, 1.0)
-        self.weight = w.sum(axis=1)
+        hired, left, ramp = users.hired[members], users.left[members], users.ramp[members]
+        self.weight = np.empty(self.n_days)
+        grid, who = [], []
+        for first in range(0, self.n_days, self._DAYS_PER_BLOCK):
+            block = days[first: first + self._DAYS_PER_BLOCK]
+            w = ((hired[None, :] <= block[:, None]) & (block[:, None] <= left[None, :])).astype(np.float64)
+            if ramp_weighted:
+                months = (block[:, None] - hired[None, :]) / 30.44
+                w *= np.clip(0.25 + 0.75 * months / ramp[None, :], 0.25, 1.0)
+            self.weight[first: first + len(block)] = w.sum(axis=1)
+            cum = np.cumsum(w, axis=1)
+            row, column = np.nonzero(w)
+            grid.append(cum[row, column] / cum[row, -1] + (first + row))
+            who.append(members[column])
         if (self.weight <= 0).any():
             raise AssertionError(f"team {_TEAM_SPECS[team][0]} has nobody employed on some day")
-        cum = np.cumsum(w, axis=1)
-        self.k = k
-        self.grid = (cum / cum[:, -1:] + np.arange(self.n_days)[:, None]).ravel()
+        self.grid = np.concatenate(grid)
+        self.who = np.concatenate(who)
+        # each day's entries lie in (day, day + 1]: the first is the first value above the day's index
+        self.day_first = np.searchsorted(self.grid, np.arange(self.n_days), side="right")
+        self.day_last = np.r_[self.day_first[1:], len(self.grid)] - 1
 
     def pick(self, rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
         d = np.clip(np.asarray(days, dtype=np.int64) - self.S, 0, self.n_days - 1)
-        # u < 1 - 1e-9 keeps d + u strictly inside day d's row despite float rounding
+        # u < 1 - 1e-9 keeps d + u strictly inside day d's entries despite float rounding
         pos = np.searchsorted(self.grid, d + rng.random(len(d)) * (1 - 1e-9), side="right")
-        return self.members[np.clip(pos - d * self.k, 0, self.k - 1)]
+        return self.who[np.clip(pos, self.day_first[d], self.day_last[d])]
 
 
 # =============================================================================
@@ -609,6 +641,11 @@ def _stage_paths(rng, created, close, start, top, won, back, reopen, E_END):
 # =============================================================================
 # the generator
 # =============================================================================
+#: The opportunity columns read after the opportunities are written (customers, accounts,
+#: activities, quotas, targets); the rest is let go.
+_READ_AFTER_WRITING = ("num", "acct", "seg", "owner", "product", "type", "amount", "currency", "created",
+                       "close_day", "end_time", "won_final", "deleted", "stage1_time")
+
 def generate(out_dir: str | Path, seed: int = 42, leads: int = 10_000, fmt: str = "parquet",
              start_date: str = "2024-01-01", end_date: str = "2026-10-31",
              progress: Callable[[str], None] | None = None) -> dict[str, int]:
@@ -624,13 +661,17 @@ def generate(out_dir: str | Path, seed: int = 42, leads: int = 10_000, fmt: str 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     say = progress or (lambda _msg: None)
-    gen = _Generator(np.random.default_rng(seed), leads, S, E, out, fmt, say)
+    # The close-date history draws from its own stream, so every other table is
+    # the same with or without it.
+    history_rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    gen = _Generator(np.random.default_rng(seed), leads, S, E, out, fmt, say, history_rng)
     return gen.run()
 
 
 class _Generator:
-    def __init__(self, rng, leads, S, E, out, fmt, say):
+    def __init__(self, rng, leads, S, E, out, fmt, say, history_rng):
         self.rng, self.n_leads, self.S, self.E, self.out, self.fmt, self.say = rng, leads, S, E, out, fmt, say
+        self.history_rng = history_rng
         self.E_END = (E + 1) * DAY - SEC
         self.D = E - S + 1
         self.days = np.arange(S, E + 1, dtype=np.int64)
@@ -661,17 +702,14 @@ class _Generator:
         S, E = self.S, self.E
         self.users = _Users(rng, self.n_leads, S, E, self.freeze_day)
         self.rates = _Rates(rng, int(_month_start(np.array([S - 3 * 365 - 150]))[0]), E)
-        self._legacy_customers()
-        self._leads()
-        self._new_business()
-        self._customers()
-        self._later_opportunities()
-        self._subscriptions()
-        self._accounts()
-        self._activities_on_opportunities()
-        self._quotas()
-        self._targets()
-        self._small_tables()
+        for step, say in ((self._legacy_customers, "legacy customers"), (self._leads, "leads"),
+                          (self._new_business, "new business"), (self._customers, "customers"),
+                          (self._later_opportunities, "expansions and renewals"),
+                          (self._subscriptions, "subscriptions"), (self._accounts, "accounts"),
+                          (self._activities_on_opportunities, "activities"), (self._quotas, "quotas"),
+                          (self._targets, "targets"), (self._small_tables, "the small tables")):
+            self.say(f"generating {say}")
+            step()
         return {name: self.counts[name] for name in GENERATED_TABLES}
 
     # ------------------------------------------------------------------
@@ -790,8 +828,10 @@ class _Generator:
             region = _choice(rng, REGION_P, n)
             tod = (rng.normal(_TOD_CENTER[region], 2.3 * 3600)).astype(np.int64) % 86_400
             created = (S + day_rel) * DAY + tod * SEC
+            del tod  # (here and below: the month's arrays are let go once used; a month has up to ~6M leads at 100M)
             order = np.argsort(created, kind="stable")
             day_rel, stream, region, created = day_rel[order], stream[order], region[order], created[order]
+            del order
             day = S + day_rel
             seg = _choice_rows(rng, _SEG_MIX[stream])
 
@@ -802,24 +842,29 @@ class _Generator:
             own = np.where(has, owner, 0)
             sdr_factor = np.where(has, users.skill[own] * (0.5 + 0.5 * users.ramp_factor(own, day)), 1.0)
             p_sql = np.minimum(0.9, _P_SQL[stream] * sdr_factor * _SEG_SQL[seg])
+            del own, sdr_factor
             is_sql = rng.random(n) < p_sql
+            del p_sql
             outb = stream == OUTBOUND
             has_mql = ~outb & np.where(is_sql, rng.random(n) < 0.92, rng.random(n) < _P_MQL[stream])
             mql = created + np.where(rng.random(n) < 0.35, 0, rng.exponential(1.5 * DAY, n).astype(np.int64))
             base = np.where(has_mql, mql, created)
             sql_mean = np.where(outb, 12.0, 5.0) * DAY
             sql = base + (rng.gamma(2.0, 1.0, n) * sql_mean / 2.0).astype(np.int64) + 60 * SEC
+            del sql_mean
             conv = is_sql & (rng.random(n) < 0.72)
             conv_at = sql + np.where(rng.random(n) < 0.45, rng.integers(0, 4 * HOUR, n),
                                      rng.exponential(1.5 * DAY, n).astype(np.int64)) + 60 * SEC
             dq_flag = np.where(is_sql, ~conv, rng.random(n) < 0.55)
             dq = np.where(is_sql, sql + rng.exponential(6 * DAY, n).astype(np.int64),
                           base + rng.exponential(21 * DAY, n).astype(np.int64)) + 60 * SEC
+            del base
             mql, sql, conv_at, dq = _to_sec(mql), _to_sec(sql), _to_sec(conv_at), _to_sec(dq)
             mql_ok = has_mql & (mql <= E_END)
             sql_ok = is_sql & (sql <= E_END)
             conv_ok = conv & sql_ok & (conv_at <= E_END)
             dq_ok = dq_flag & (dq <= E_END)
+            del has_mql, is_sql, conv, dq_flag
 
             # campaigns
             camp = np.full(n, -1)
@@ -834,6 +879,7 @@ class _Generator:
                 yr = day[bl].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
                 camp[bl] = np.array([blitz_codes[int(y)] for y in np.unique(yr)])[np.searchsorted(np.unique(yr), yr)]
                 camp[bl & (rng.random(n) < 0.08)] = -1
+            del u, ev, bl, day_rel, day
 
             lead_num = next_lead + np.arange(n)
             next_lead += n
@@ -850,20 +896,22 @@ class _Generator:
             del_valid = deleted | (rng.random(n) < 0.75)
             self.sql_per_day += np.bincount(((sql[sql_ok & ~deleted] // DAY) - S), minlength=self.D)[: self.D]
 
-            w_leads.write(
-                lead_id=_ids("L", lead_num + 1, self.width),
-                created_at=_ts(created),
-                lead_source=_cat(SOURCES, _STREAM_SOURCE[stream]),
-                campaign=_cat(campaign_names, camp),
-                owner_id=_cat(users.ids, owner),
-                mql_at=_ts(mql, mql_ok),
-                sql_at=_ts(sql, sql_ok),
-                disqualified_at=_ts(dq, dq_ok),
-                converted_at=_ts(conv_at, conv_ok),
-                converted_account_id=_ids("A", acct_num + 1, self.width, conv_ok),
-                converted_opportunity_id=_ids("O", opp_num + 1, self.width, conv_ok & ~unlinked),
-                is_deleted=_bool(deleted, del_valid),
-            )
+            linked = conv_ok & ~unlinked
+            w_leads.write_rows(n, lambda r: dict(
+                lead_id=_ids("L", lead_num[r] + 1, self.width),
+                created_at=_ts(created[r]),
+                lead_source=_cat(SOURCES, _STREAM_SOURCE[stream[r]]),
+                campaign=_cat(campaign_names, camp[r]),
+                owner_id=_cat(users.ids, owner[r]),
+                mql_at=_ts(mql[r], mql_ok[r]),
+                sql_at=_ts(sql[r], sql_ok[r]),
+                disqualified_at=_ts(dq[r], dq_ok[r]),
+                converted_at=_ts(conv_at[r], conv_ok[r]),
+                converted_account_id=_ids("A", acct_num[r] + 1, self.width, conv_ok[r]),
+                converted_opportunity_id=_ids("O", opp_num[r] + 1, self.width, linked[r]),
+                is_deleted=_bool(deleted[r], del_valid[r]),
+            ))
+            del camp, mql, mql_ok, dq, dq_ok, unlinked, linked, del_valid, opp_num
             conv_parts.append(dict(
                 lead=lead_num[ci], created=conv_at[ci], seg=seg[ci], region=region[ci], stream=stream[ci],
                 sdr=owner[ci], acct=acct_num[ci], second=second[ci], lead_created=created[ci],
@@ -882,8 +930,8 @@ class _Generator:
                 t = np.maximum(t, lo)
                 kind = _choice(rng, np.array([0.45, 0.45, 0.10]), len(t))
                 self._write_activities(usr, lead_num[act_lead], None, kind, t)
-            if months[a] % 6 == 0:
-                self.say(f"leads: {next_lead:,} of {self.n_leads:,}")
+            # Every month: the command line shows it at its own rate (live, or a line every 15 s when piped).
+            self.say(f"leads: {next_lead:,} of about {self.n_leads:,}")
         self._done(w_leads)
         self.conv = {k: np.concatenate([p[k] for p in conv_parts]) for k in conv_parts[0]}
         self.n_nb_primary = opp_counter
@@ -892,14 +940,14 @@ class _Generator:
         n = len(user)
         num = self.n_activities + np.arange(n) + 1
         self.n_activities += n
-        self.w_activities.write(
-            activity_id=_ids("ACT", num, self.width + 1),
-            user_id=_cat(self.users.ids, user),
-            lead_id=_ids("L", lead + 1, self.width) if lead is not None else pa.nulls(n, pa.string()),
-            opportunity_id=_ids("O", opp + 1, self.width) if opp is not None else pa.nulls(n, pa.string()),
-            activity_type=_cat(["call", "email", "meeting"], kind),
-            occurred_at=_ts(t),
-        )
+        self.w_activities.write_rows(n, lambda r: dict(
+            activity_id=_ids("ACT", num[r], self.width + 1),
+            user_id=_cat(self.users.ids, user[r]),
+            lead_id=_ids("L", lead[r] + 1, self.width) if lead is not None else pa.nulls(len(num[r]), pa.string()),
+            opportunity_id=_ids("O", opp[r] + 1, self.width) if opp is not None else pa.nulls(len(num[r]), pa.string()),
+            activity_type=_cat(["call", "email", "meeting"], kind[r]),
+            occurred_at=_ts(t[r]),
+        ))
 
     # ------------------------------------------------------------------
     def _pick_owner(self, staff_team, days):
@@ -961,30 +1009,94 @@ class _Generator:
         return o
 
     def _write_opportunities(self, o):
+        """Write a batch of opportunities and their stage history; return what later steps read of it."""
         num = o["num"]
-        self.w_opps.write(
-            opportunity_id=_ids("O", num + 1, self.width),
-            account_id=_ids("A", o["acct"] + 1, self.width),
-            owner_id=_cat(self.users.ids, o["owner"]),
-            sourced_by_id=_cat(self.users.ids, o["sourced_by"]),
-            lead_id=_ids("L", o["lead"] + 1, self.width, o["lead"] >= 0),
-            product_id=_cat([p[0] for p in self.products], o["product"]),
-            opportunity_type=_cat(["new_business", "expansion", "renewal"], o["type"]),
-            stage_name=_cat(STAGE_NAMES, o["stage"]),
-            amount=_num(o["amount"], o["amount_valid"]),
-            currency=_cat(CURRENCIES, o["currency"]),
-            created_at=_ts(o["created"]),
-            close_date=_date(o["close_day"]),
-            updated_at=_ts(o["updated"]),
-            is_deleted=_bool(o["deleted"], o["deleted_valid"]),
-        )
+        self.w_opps.write_rows(len(num), lambda r: dict(
+            opportunity_id=_ids("O", num[r] + 1, self.width),
+            account_id=_ids("A", o["acct"][r] + 1, self.width),
+            owner_id=_cat(self.users.ids, o["owner"][r]),
+            sourced_by_id=_cat(self.users.ids, o["sourced_by"][r]),
+            lead_id=_ids("L", o["lead"][r] + 1, self.width, o["lead"][r] >= 0),
+            product_id=_cat([p[0] for p in self.products], o["product"][r]),
+            opportunity_type=_cat(["new_business", "expansion", "renewal"], o["type"][r]),
+            stage_name=_cat(STAGE_NAMES, o["stage"][r]),
+            amount=_num(o["amount"][r], o["amount_valid"][r]),
+            currency=_cat(CURRENCIES, o["currency"][r]),
+            created_at=_ts(o["created"][r]),
+            close_date=_date(o["close_day"][r]),
+            updated_at=_ts(o["updated"][r]),
+            is_deleted=_bool(o["deleted"][r], o["deleted_valid"][r]),
+        ))
         h = o["history"]
-        self.w_hist.write(
-            opportunity_id=_ids("O", num[h["opp"]] + 1, self.width),
-            stage_name=_cat(STAGE_NAMES, h["stage"]),
-            entered_at=_ts(h["time"]),
-            amount=_num(h["amount"], h["amount_valid"]),
-        )
+        self.w_hist.write_rows(len(h["opp"]), lambda r: dict(
+            opportunity_id=_ids("O", num[h["opp"][r]] + 1, self.width),
+            stage_name=_cat(STAGE_NAMES, h["stage"][r]),
+            entered_at=_ts(h["time"][r]),
+            amount=_num(h["amount"][r], h["amount_valid"][r]),
+        ))
+        c = self._close_date_history(o)
+        self.w_ohist.write_rows(len(c["opp"]), lambda r: dict(
+            opportunity_id=_ids("O", num[c["opp"][r]] + 1, self.width),
+            changed_at=_ts(c["time"][r]),
+            close_date=_date(c["close_day"][r]),
+            amount=_num(c["amount"][r], o["amount_valid"][c["opp"][r]]),
+            forecast_category=pa.nulls(len(c["opp"][r]), pa.string()),
+        ))
+        return {key: o[key] for key in _READ_AFTER_WRITING}
+
+    def _close_date_history(self, o):
+        """What each deal's expected close date and amount were, change by change (opportunity_history).
+
+        A row at creation, then up to three changes, spread over the deal's open
+        life (up to its close, or for an open deal up to the day its current
+        expected close date begins): mostly pushes (the expected date moved
+        later, made close to the old date, sometimes after it had passed),
+        some pull-ins, some amount-only revisions; a close-date change revises
+        the amount a quarter of the time. Built backwards from the deal's
+        current close date and amount, so the last row agrees with the
+        opportunity. Every row carries the full state after the change.
+        """
+        rng, E_END = self.history_rng, self.E_END
+        n, K = len(o["created"]), 3
+        created = o["created"]
+        created_day = created // DAY
+        final_day = o["close_day"]
+        last_t = np.where(o["closed"], o["end_time"], np.minimum(E_END, final_day * DAY))
+        life = last_t - created
+        k = np.where(life > 2 * DAY, _choice(rng, np.array([0.45, 0.30, 0.15, 0.10]), n), 0)
+        j = np.arange(K)[None, :]
+        valid = j < k[:, None]
+        # change j in the j-th slice of the open life, strictly after creation and in order
+        frac = (j + rng.random((n, K))) / np.maximum(k, 1)[:, None]
+        t = _to_sec(created[:, None] + (frac * np.maximum(life, 0)[:, None]).astype(np.int64))
+        t = np.maximum(t, _to_sec(created)[:, None] + (j + 1) * SEC)
+        kind = _choice(rng, np.array([0.65, 0.15, 0.20]), n * K).reshape(n, K)  # push, pull-in, amount only
+        revise = (kind == 2) | (rng.random((n, K)) < 0.25)
+        near = t // DAY + rng.integers(-10, 21, (n, K))
+        earlier = np.maximum(1, rng.integers(7, 31, (n, K)))
+        later = rng.integers(10, 51, (n, K))
+        drift = rng.uniform(0.8, 1.25, (n, K))
+        close_after = np.empty((n, K), dtype=np.int64)
+        amount_after = np.empty((n, K))
+        day, amount = final_day.astype(np.int64).copy(), np.asarray(o["amount"], dtype=np.float64).copy()
+        for col in range(K - 1, -1, -1):
+            close_after[:, col], amount_after[:, col] = day, amount
+            pushed = np.where(near[:, col] < day, near[:, col], day - earlier[:, col])
+            before = np.where(kind[:, col] == 0, pushed, np.where(kind[:, col] == 1, day + later[:, col], day))
+            before = np.maximum(before, created_day)
+            m = valid[:, col]
+            day = np.where(m, before, day)
+            amount = np.where(m & revise[:, col], np.maximum(10.0, np.round(amount / drift[:, col], -1)), amount)
+        opp = np.concatenate([np.arange(n), np.repeat(np.arange(n), K)[valid.ravel()]])
+        time = np.concatenate([created, t[valid]])
+        close_day = np.concatenate([day, close_after[valid]])
+        amounts = np.concatenate([amount, amount_after[valid]])
+        order = np.lexsort((time, opp))
+        opp, time, close_day, amounts = opp[order], time[order], close_day[order], amounts[order]
+        # a change that changed nothing (a push clamped at creation) is not saved
+        same = np.r_[False, (opp[1:] == opp[:-1]) & (close_day[1:] == close_day[:-1]) & (amounts[1:] == amounts[:-1])]
+        keep = ~same
+        return dict(opp=opp[keep], time=time[keep], close_day=close_day[keep], amount=amounts[keep])
 
     def _new_business(self):
         """New-business opportunities from converted leads (plus a few second deals per lead)."""
@@ -1035,8 +1147,9 @@ class _Generator:
         self._finish_opportunities(o)
         self.w_opps = self._writer("opportunities")
         self.w_hist = self._writer("opportunity_stage_history")
-        self._write_opportunities(o)
-        self.nb = o
+        self.w_ohist = self._writer("opportunity_history")
+        self.nb = self._write_opportunities(o)
+        self.conv = {key: c[key] for key in ("acct", "seg", "region", "created")}  # what the accounts read
         self.n_opps = self.n_nb_primary + len(sec)
         self.say(f"new-business opportunities: {n:,}")
 
@@ -1080,7 +1193,9 @@ class _Generator:
         up = ~churn & ~down & (u < churn_p + 0.22)
         factor = np.where(down, rng.uniform(0.6, 0.9, (n, K)), np.where(up, rng.uniform(1.03, 1.15, (n, K)), 1.0))
         first_churn = np.where(churn.any(axis=1), churn.argmax(axis=1), K)
+        del u, churn, down, up  # contracts x years matrices: let go once used
         arr_term = c["arr"][:, None] * np.cumprod(np.concatenate([np.ones((n, 1)), factor[:, :-1]], axis=1), axis=1)
+        del factor
         arr_term = np.maximum(500.0, np.round(arr_term, -1))
         term_start = np.concatenate([c["start"][:, None], ann[:, :-1]], axis=1)
         t_idx = np.arange(K)[None, :]
@@ -1091,6 +1206,7 @@ class _Generator:
         end = ann[ti, tk]
         subs.append(dict(contract=ti, start=term_start[ti, tk], end=np.where(end <= E, end, FAR),
                          arr=arr_term[ti, tk]))
+        del exists, overlap, term_start
         fc = np.minimum(first_churn, K - 1)
         contract_end = np.where(annual & (first_churn < K), ann[np.arange(n), fc], FAR)
         contract_end = np.where(contract_end <= E, contract_end, FAR)
@@ -1207,10 +1323,11 @@ class _Generator:
             back=back, reopen=reopen, seg=seg,
         )
         self._finish_opportunities(o)
-        self._write_opportunities(o)
+        o = self._write_opportunities(o)
         self.n_opps += m
         self._done(self.w_opps)
         self._done(self.w_hist)
+        self._done(self.w_ohist)
         self.later = o
 
         # subscription rows
@@ -1234,15 +1351,15 @@ class _Generator:
         s = self.subs
         w = self._writer("subscriptions")
         n = len(s["acct"])
-        w.write(
-            subscription_id=_ids("S", np.arange(n) + 1, self.width),
-            account_id=_ids("A", s["acct"] + 1, self.width),
-            product_id=_cat([p[0] for p in self.products], s["product"]),
-            starts_on=_date(s["start"]),
-            ends_on=_date(s["end"], s["end"] < FAR),
-            arr=_num(s["arr"]),
-            currency=_cat(CURRENCIES, s["currency"]),
-        )
+        w.write_rows(n, lambda r: dict(
+            subscription_id=_ids("S", np.arange(r.start, r.stop) + 1, self.width),
+            account_id=_ids("A", s["acct"][r] + 1, self.width),
+            product_id=_cat([p[0] for p in self.products], s["product"][r]),
+            starts_on=_date(s["start"][r]),
+            ends_on=_date(s["end"][r], s["end"][r] < FAR),
+            arr=_num(s["arr"][r]),
+            currency=_cat(CURRENCIES, s["currency"][r]),
+        ))
         self._done(w)
 
     def _accounts(self):
@@ -1277,22 +1394,24 @@ class _Generator:
         staff = np.where(customer, T_AM, ae_team)
         owner[need] = self._pick_owner(staff[need], np.full(int(need.sum()), E))
         industry = np.where(rng.random(n) < 0.03, -1, _choice(rng, _INDUSTRY_P, n))
-        a = _cat(_NAME_A, rng.integers(0, len(_NAME_A), n))
-        b = _cat(_NAME_B, rng.integers(0, len(_NAME_B), n))
-        cc = _cat(_NAME_C, rng.integers(0, len(_NAME_C), n))
-        name = pc.binary_join_element_wise(pc.binary_join_element_wise(a, b, ""), cc, " ")
+        name_parts = [rng.integers(0, len(_NAME_A), n), rng.integers(0, len(_NAME_B), n),
+                      rng.integers(0, len(_NAME_C), n)]
+
+        def names(rows: slice) -> pa.Array:
+            a, b, c = (_cat(words, part[rows]) for words, part in zip((_NAME_A, _NAME_B, _NAME_C), name_parts))
+            return pc.binary_join_element_wise(pc.binary_join_element_wise(a, b, ""), c, " ")
+
         w = self._writer("accounts")
-        w.write(
-            account_id=_ids("A", np.arange(n) + 1, self.width),
-            account_name=name,
-            industry=_cat(_INDUSTRIES, industry),
-            segment=_cat(SEGMENTS, seg),
-            region=_cat(REGIONS, region),
-            owner_id=_cat(users.ids, owner),
-            created_at=_ts(created),
-        )
+        w.write_rows(n, lambda r: dict(
+            account_id=_ids("A", np.arange(r.start, r.stop) + 1, self.width),
+            account_name=names(r),
+            industry=_cat(_INDUSTRIES, industry[r]),
+            segment=_cat(SEGMENTS, seg[r]),
+            region=_cat(REGIONS, region[r]),
+            owner_id=_cat(users.ids, owner[r]),
+            created_at=_ts(created[r]),
+        ))
         self._done(w)
-        self.account_seg = seg
 
     def _activities_on_opportunities(self):
         rng, users = self.rng, self.users

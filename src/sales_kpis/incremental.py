@@ -48,7 +48,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sales_kpis.dbt_runner import DbtOptions
+from sales_kpis.dbt_runner import DbtOptions, EventCallback
 from sales_kpis.project import default_raw_dir, project_dir
 
 #: Where the runner keeps what it knows of the last build, in the warehouse.
@@ -354,7 +354,7 @@ def _compare(connection, full: Decision, as_of: dt.date, lookback: int, max_gap:
 # --------------------------------------------------------------------------- the build
 
 
-def build(options: DbtOptions, on_node_finished: Callable[[str, str], None] | None = None,
+def build(options: DbtOptions, on_event: EventCallback | None = None,
           extra_args: list[str] | None = None, on_decision: Callable[[Decision], None] | None = None):
     """`dbt build` and publish (sales_kpis.publish), on the incremental path when decide() allows it.
 
@@ -383,9 +383,9 @@ def build(options: DbtOptions, on_node_finished: Callable[[str, str], None] | No
         decision = decide(options, None)
         if on_decision is not None:
             on_decision(decision)
-        return build_and_publish(options, on_node_finished, extra_args), decision
+        return build_and_publish(options, on_event, extra_args), decision
     try:
-        result = build_and_publish(options, on_node_finished, extra_args,
+        result = build_and_publish(options, on_event, extra_args,
                                    before_build=before_build, after_build=after_build)
     finally:
         leftover = decided.get("decision")

@@ -12,12 +12,20 @@ numerators and denominators (never averaged): the columns a rate's meta names
 (:func:`rate_sql`), so no KPI formula is written here. Each chart's footnotes
 define what it shows in the words of the project's dbt documentation
 (:mod:`sales_kpis.definitions`).
+
+The page shows a build: the as-of date and currency come from
+``build_metadata``, written only by a complete build. A warehouse without it,
+or without any kpi_ mart, is refused (:class:`ReportError`) rather than drawn
+with a date it does not have. Values are data: escaped for HTML in the page,
+for plotly's text markup in chart labels (:func:`chart_text`), and for the
+script element in the page's JSON (:func:`script_json`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +34,7 @@ from typing import Any
 
 from sales_kpis.dates import add_months, month_start
 from sales_kpis.definitions import Definitions, load, plain
+from sales_kpis.files import replaced
 from sales_kpis.warehouse import quoted
 
 MONEY_METRICS = ["net_new_arr", "new_business_arr", "expansion_arr"]
@@ -44,11 +53,36 @@ COLOURS = {
     "neutral": "#8c8c8c",
     "accent": "#e39b2d",
 }
+#: Lines to tell apart (one per SDR): hues far from each other (Tableau 10), then dashes.
+LINE_PALETTE = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
+                "#bab0ac"]
 SOURCE_PALETTE = ["#1f4e79", "#4f9dd9", "#2e8540", "#e39b2d", "#8e44ad", "#c0392b", "#16a085", "#8c8c8c"]
 
 
 class NoData(Exception):
     """A chart cannot be drawn: the message says which mart is missing or empty."""
+
+
+class ReportError(RuntimeError):
+    """No page can be drawn from this warehouse (no build stamp, no mart): the message says why."""
+
+
+#: Characters that must not appear raw in JSON inside a <script> element.
+_SCRIPT_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(value: Any) -> str:
+    """JSON for a <script> element: <, >, & and U+2028/9 as \\u escapes, so no value ends the element."""
+    text = json.dumps(value)
+    for unsafe, escaped in _SCRIPT_UNSAFE.items():
+        text = text.replace(unsafe, escaped)
+    return text
+
+
+def chart_text(value: Any) -> str:
+    """A value for a plotly label (legend, hover, bar text): plotly reads <b>, <br>, <a> and entities
+    in them, so <, > and & are written as entities and the value shows as it is."""
+    return html.escape(str(value), quote=False)
 
 
 @dataclass
@@ -77,17 +111,30 @@ class ReportContext:
     built_at: str | None
     fiscal_year_start_month: int
     definitions: Definitions
-    notes: list[str] = field(default_factory=list)
 
     def money_axis(self) -> dict[str, Any]:
+        """A plotly money axis: $ before USD amounts, the currency's code after others (as chart text)."""
         prefix = "$" if self.currency == "USD" else ""
-        suffix = "" if self.currency == "USD" else f" {self.currency}"
+        suffix = "" if self.currency == "USD" else f" {chart_text(self.currency)}"
         return {"tickprefix": prefix, "ticksuffix": suffix, "tickformat": "~s", "separatethousands": True}
 
     def money(self, value: float) -> str:
+        """An amount in words for the notes: $1,234 or 1,234 EUR (plain text: escape it where it goes)."""
         sign = "-" if value < 0 else ""
         text = f"{abs(value):,.0f}"
         return f"{sign}${text}" if self.currency == "USD" else f"{sign}{text} {self.currency}"
+
+    def money_short(self, value: float) -> str:
+        """An amount for a bar label, to three significant digits: $2.14M (as chart text)."""
+        sign = "-" if value < 0 else ""
+        magnitude, suffix = abs(value), ""
+        for size, letter in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+            if magnitude >= size:
+                magnitude, suffix = magnitude / size, letter
+                break
+        digits = 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2
+        text = f"{magnitude:.{digits}f}{suffix}"
+        return f"{sign}${text}" if self.currency == "USD" else f"{sign}{text} {chart_text(self.currency)}"
 
 
 # --------------------------------------------------------------------------- reading the warehouse
@@ -123,24 +170,22 @@ class Warehouse:
 
 
 def read_context(warehouse: Warehouse, currency: str | None = None) -> ReportContext:
-    """As-of date, reporting currency and build time: from build_metadata, else dim_dates and the default."""
-    notes: list[str] = []
-    if warehouse.has("build_metadata"):
-        row = warehouse.df(f"select * from {warehouse.relations['build_metadata']}").iloc[0]
-        as_of = _as_date(row["as_of_date"])
-        built_at = str(row.get("built_at")) if "built_at" in row else None
-        fiscal_start = int(row.get("fiscal_year_start_month", 1) or 1)
-        return ReportContext(as_of=as_of, currency=currency or str(row["reporting_currency"]), built_at=built_at,
-                             fiscal_year_start_month=fiscal_start, definitions=load(), notes=notes)
-    notes.append("build_metadata is not in the warehouse: as-of date read from dim_dates, currency assumed")
-    as_of = None
-    if warehouse.has("dim_dates"):
-        value = warehouse.df(
-            f"select max(date_day) as as_of from {warehouse.relations['dim_dates']} where is_on_or_before_as_of"
-        )["as_of"].iloc[0]
-        as_of = _as_date(value) if value is not None else None
-    return ReportContext(as_of=as_of or dt.date.today(), currency=currency or "USD", built_at=None,
-                         fiscal_year_start_month=1, definitions=load(), notes=notes)
+    """As-of date, reporting currency and build time, from build_metadata; ReportError without it or marts."""
+    marts = sorted(name for name in warehouse.relations if name.startswith("kpi_"))
+    if not warehouse.has("build_metadata"):
+        what = "neither build_metadata nor any kpi_ mart" if not marts else "no build_metadata table"
+        raise ReportError(f"{warehouse.database} has {what}: it is not a complete sales-kpis build "
+                          "(build it with `sales-kpis build`)")
+    if not marts:
+        raise ReportError(f"{warehouse.database} has no kpi_ mart: nothing to draw (build it with `sales-kpis build`)")
+    rows = warehouse.df(f"select * from {warehouse.relations['build_metadata']}")
+    if len(rows) != 1:
+        raise ReportError(f"build_metadata of {warehouse.database} has {len(rows)} rows, not one: rebuild it")
+    row = rows.iloc[0]
+    built_at = str(row.get("built_at")) if "built_at" in row else None
+    fiscal_start = int(row.get("fiscal_year_start_month", 1) or 1)
+    return ReportContext(as_of=_as_date(row["as_of_date"]), currency=currency or str(row["reporting_currency"]),
+                         built_at=built_at, fiscal_year_start_month=fiscal_start, definitions=load())
 
 
 def _as_date(value: Any) -> dt.date:
@@ -185,56 +230,79 @@ def _layout(figure, context: ReportContext, **extra: Any) -> None:
 
 
 def chart_funnel(warehouse: Warehouse, context: ReportContext):
-    """Leads → MQLs → SQLs → converted → stage 1 → stage 2 → won, over the last 12 complete months."""
+    """Over the last 12 complete months: the leads created and how many of them went on (one cohort),
+    the opportunities reaching stage 1 and how many of them reached stage 2, and the deals won."""
     import plotly.graph_objects as go
 
     end = last_complete_month(context.as_of)
     start = add_months(end, -11)
     window = [start, end]
-    stages: list[tuple[str, float]] = []
+    # (block, label, value, base label, base value): a step of a cohort shows its share of the base.
+    steps: list[tuple[str, str, float, str | None, float | None]] = []
     missing: list[str] = []
 
-    def flows(mart: str, columns: list[tuple[str, str]]) -> None:
+    def sums(mart: str, columns: list[str]) -> dict[str, float] | None:
         try:
             relation = warehouse.require(mart)
         except NoData as reason:
             missing.append(str(reason))
-            return
-        sums = ", ".join(f"sum({column}) as {column}" for column, _ in columns)
+            return None
+        company = " and level = 'company'" if mart in ("kpi_pipeline_creation", "kpi_new_business") else ""
         row = warehouse.df(
-            f"select {sums} from {relation} where period_grain = 'month' and period_start between ? and ?", window
-        ).iloc[0]
-        stages.extend((label, float(row[column] or 0)) for column, label in columns)
+            f"select {', '.join(f'sum({column}) as {column}' for column in columns)} from {relation} "
+            f"where period_grain = 'month'{company} and period_start between ? and ?", window).iloc[0]
+        return {column: float(row[column] or 0) for column in columns}
 
-    flows("kpi_lead_generation", [("leads_created", "Leads created"), ("mqls", "MQLs"), ("sqls", "SQLs"),
-                                  ("leads_converted", "Leads converted")])
-    flows("kpi_pipeline_creation", [("stage1_opportunities", "Stage-1 opportunities"),
-                                    ("stage2_opportunities", "Stage-2 opportunities")])
-    flows("kpi_new_business", [("won_opportunities", "Won new-business deals")])
-    if not stages:
+    leads = sums("kpi_lead_generation", ["leads_created", "cohort_mqls", "cohort_sqls", "cohort_converted"])
+    if leads is not None:
+        created = leads["leads_created"]
+        steps.append(("leads", "Leads created", created, None, None))
+        steps += [("leads", label, leads[column], "of these leads", created) for column, label in (
+            ("cohort_mqls", "… became MQLs"), ("cohort_sqls", "… became SQLs"),
+            ("cohort_converted", "… converted to a deal"))]
+    pipeline = sums("kpi_pipeline_creation", ["stage1_opportunities", "stage1_cohort_reached_stage2"])
+    if pipeline is not None:
+        stage1 = pipeline["stage1_opportunities"]
+        steps.append(("pipeline", "Stage-1 opportunities", stage1, None, None))
+        steps.append(("pipeline", "… reached stage 2", pipeline["stage1_cohort_reached_stage2"],
+                      "of these opportunities", stage1))
+    won = sums("kpi_new_business", ["won_opportunities"])
+    if won is not None:
+        steps.append(("won", "Won new-business deals", won["won_opportunities"], None, None))
+    if not steps:
         raise NoData("; ".join(missing))
-    values = [value for _, value in stages]
-    text = [f"{values[0]:,.0f}"] + [
-        f"{value:,.0f} · {value / previous:.0%} of the step above" if previous else f"{value:,.0f}"
-        for previous, value in zip(values, values[1:])
-    ]
+    text = [f"{value:,.0f}" + (f" · {value / base:.1%} {base_label}" if base else "")
+            for _, _, value, base_label, base in steps]
+    colours = {"leads": COLOURS["secondary"], "pipeline": COLOURS["primary"], "won": COLOURS["good"]}
     figure = go.Figure(go.Bar(
-        y=[label for label, _ in stages], x=values, orientation="h", text=text, textposition="outside",
-        cliponaxis=False, marker={"color": [COLOURS["secondary"]] * 4 + [COLOURS["primary"]] * 3},
+        y=[label for _, label, _, _, _ in steps], x=[value for _, _, value, _, _ in steps], orientation="h",
+        text=text, textposition="outside", cliponaxis=False,
+        marker={"color": [colours[block] for block, _, _, _, _ in steps]},
         hovertemplate="%{y}: %{x:,.0f}<extra></extra>",
     ))
+    values = [value for _, _, value, _, _ in steps]
     _layout(figure, context, margin={"l": 170, "r": 30, "t": 20, "b": 40}, showlegend=False,
-            yaxis={"autorange": "reversed"}, xaxis={"range": [0, max(values) * 1.45 or 1], "title": "count"})
-    note = (f"Flow counts, {start:%b %Y} to {end:%b %Y}: each step counts its own events in the window "
-            "(not one cohort), so a step can exceed the one above. Light bars: leads; dark: opportunities.")
+            yaxis={"autorange": "reversed"}, xaxis={"range": [0, max(values) * 1.6 or 1], "title": "count"})
+    note = (f"{start:%b %Y} to {end:%b %Y}. Light bars: the leads created in those months, and how many of "
+            "them had become MQLs, SQLs and deals by the as-of date (shares of those leads). Dark bars: the "
+            "opportunities that reached stage 1 in those months (from leads and from other sources), and how "
+            "many of them have reached stage 2. Green: new-business deals won in those months.")
     if missing:
         note += " Missing: " + "; ".join(missing) + "."
     return figure, note
 
 
+def integer_axis(largest: float) -> dict[str, Any]:
+    """A count axis with whole-number ticks (never 0.5 of a rep): a step of 1, 2, 5, 10... for ~6 ticks."""
+    steps = (factor * 10 ** power for power in itertools.count() for factor in (1, 2, 5))
+    step = next(step for step in steps if largest / step <= 6)
+    return {"tick0": 0, "dtick": step, "tickformat": ",d", "rangemode": "tozero"}
+
+
 def chart_lead_sources(warehouse: Warehouse, context: ReportContext):
-    """Leads created per month by lead source (stacked), SQLs as a line; the current month marked incomplete."""
-    import plotly.graph_objects as go
+    """Leads created per month by lead source (stacked); SQLs in a panel of their own below, on their own
+    scale; the current month marked incomplete."""
+    from plotly.subplots import make_subplots
 
     relation = warehouse.require("kpi_lead_generation")
     start = add_months(month_start(context.as_of), -23)
@@ -251,22 +319,30 @@ def chart_lead_sources(warehouse: Warehouse, context: ReportContext):
     )
     if data.empty:
         raise NoData("kpi_lead_generation has no month rows in the last 24 months")
-    figure = go.Figure()
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.06)
     totals = data.groupby("lead_source")["leads_created"].sum().sort_values(ascending=False)
     for index, source in enumerate(totals.index):
         rows = data[data["lead_source"] == source]
         figure.add_bar(
-            x=rows["period_start"], y=rows["leads_created"], name=str(source),
+            x=rows["period_start"], y=rows["leads_created"], name=chart_text(source), row=1, col=1,
             marker={"color": SOURCE_PALETTE[index % len(SOURCE_PALETTE)],
                     "pattern": {"shape": ["/" if not complete else "" for complete in rows["is_complete"]]}},
+            hovertemplate="%{fullData.name}: %{y:,} leads<extra></extra>",
         )
-    monthly = data.groupby("period_start", as_index=False)["sqls"].sum()
+    monthly = data.groupby("period_start", as_index=False).agg(sqls=("sqls", "sum"), is_complete=("is_complete", "all"))
     figure.add_scatter(x=monthly["period_start"], y=monthly["sqls"], name="SQLs (all sources)", mode="lines+markers",
-                       line={"color": "#111111", "width": 2})
-    _layout(figure, context, barmode="stack", yaxis_title="Leads per month", xaxis={"dtick": "M3", "tickformat": "%b %Y"})
+                       line={"color": "#111111", "width": 2}, row=2, col=1,
+                       marker={"symbol": ["circle" if complete else "circle-open" for complete in monthly["is_complete"]],
+                               "size": 7},
+                       hovertemplate="SQLs: %{y:,}<extra></extra>")
+    _layout(figure, context, barmode="stack", height=460, legend={"orientation": "h", "y": -0.12})
+    figure.update_yaxes(title_text="leads per month", row=1, col=1)
+    figure.update_yaxes(title_text="SQLs per month", rangemode="tozero", row=2, col=1)
+    figure.update_xaxes(dtick="M3", tickformat="%b %Y", row=2, col=1)
     incomplete = data.loc[~data["is_complete"].astype(bool), "period_start"].unique()
-    note = "Hatched bars: a month not yet over at the as-of date." if len(incomplete) else ""
-    return figure, note
+    note = ("SQLs are on their own scale in the lower panel. "
+            + ("Hatched bars and the open marker: a month not yet over at the as-of date." if len(incomplete) else ""))
+    return figure, note.strip()
 
 
 def chart_cohorts(warehouse: Warehouse, context: ReportContext):
@@ -310,7 +386,7 @@ def chart_cohorts(warehouse: Warehouse, context: ReportContext):
                     value = rows.at[period, rate]
                     value = None if value is None or value != value else float(value)
                     row_z.append(value)
-                    row_text.append("" if value is None else f"{value:.0%}")
+                    row_text.append("" if value is None else f"{value:.1%}")
                 else:
                     row_z.append(None)
                     row_text.append("")
@@ -323,7 +399,7 @@ def chart_cohorts(warehouse: Warehouse, context: ReportContext):
     for stage, visible in (("stage1", True), ("stage2", False)):
         z, text = grid(f"{stage}_conversion_rate", complete=True)
         figure.add_heatmap(z=z, x=columns, y=y, text=text, texttemplate="%{text}", colorscale="Blues", zmin=0,
-                           visible=visible, name=f"{stage} (complete)", colorbar={"title": "reached", "tickformat": ".0%"},
+                           visible=visible, name=f"{stage} (complete)", colorbar={"title": "reached", "tickformat": ".1%"},
                            hovertemplate="cohort %{y}<br>month +%{x}<br>%{z:.1%} of its leads<extra></extra>")
         z, text = grid(f"{stage}_conversion_rate", complete=False)
         figure.add_heatmap(z=z, x=columns, y=y, text=text, texttemplate="%{text}…", showscale=False, zmin=0, zmax=1,
@@ -375,7 +451,7 @@ def chart_arr_bridge(warehouse: Warehouse, context: ReportContext):
     figure = go.Figure(go.Waterfall(
         x=[label for label, _, _ in steps], y=[value for _, value, _ in steps],
         measure=[measure for _, _, measure in steps],
-        text=[context.money(value) for _, value, _ in steps], textposition="outside",
+        text=[chart_text(context.money(value)) for _, value, _ in steps], textposition="outside",
         increasing={"marker": {"color": COLOURS["good"]}}, decreasing={"marker": {"color": COLOURS["bad"]}},
         totals={"marker": {"color": COLOURS["primary"]}}, connector={"line": {"color": COLOURS["neutral"]}},
     ))
@@ -486,9 +562,15 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
     for name, column, colour in series:
         if data[column].isna().all():
             continue
-        figure.add_bar(x=labels, y=data[column].astype(float), name=name, marker={"color": colour},
-                       text=[context.money(float(value)) for value in data[column]], textposition="outside")
-    _layout(figure, context, barmode="group", yaxis=context.money_axis())
+        figure.add_bar(y=labels, x=data[column].astype(float), name=name, marker={"color": colour}, orientation="h",
+                       text=[context.money_short(float(value)) for value in data[column]], textposition="outside",
+                       cliponaxis=False, textfont={"size": 11},
+                       hovertemplate="%{fullData.name}, %{y}: %{x:,.0f}<extra></extra>")
+    largest = float(data[[column for _, column, _ in series]].astype(float).max().max())
+    _layout(figure, context, barmode="group", bargap=0.25, bargroupgap=0.05,
+            xaxis={**context.money_axis(), "range": [0, largest * 1.18]},
+            yaxis={"autorange": "reversed"}, margin={"l": 130, "r": 30, "t": 20, "b": 50},
+            legend={"orientation": "h", "y": -0.14, "traceorder": "normal"})
     attainments = published_attainment(warehouse, context)
     gaps = []
     for _, row in data.iterrows():
@@ -510,7 +592,9 @@ def chart_org_attainment(warehouse: Warehouse, context: ReportContext):
 
 
 def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
-    """Attainment distribution of the last complete quota period, and reps at quota per period."""
+    """Attainment distribution of the last complete quota period, and reps at quota per period (a period
+    not over yet marked in progress: its count is so far, not final)."""
+    import numpy
     from plotly.subplots import make_subplots
 
     relation = warehouse.require("kpi_rep_attainment")
@@ -527,10 +611,11 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
     complete = data[data["period_end"].map(_as_date) <= context.as_of]
     latest_start = (complete if not complete.empty else data)["period_start"].max()
     latest = data[data["period_start"] == latest_start]
-    periods = (data.assign(at_quota=data["is_at_quota"].astype(bool).astype(int),
-                           ramped=(~data["is_ramping"].astype(bool)).astype(int))
-               .groupby("period_start", as_index=False).agg(reps=("user_id", "count"), at_quota=("at_quota", "sum"))
+    periods = (data.assign(at_quota=data["is_at_quota"].astype(bool).astype(int))
+               .groupby("period_start", as_index=False)
+               .agg(period_end=("period_end", "max"), reps=("user_id", "count"), at_quota=("at_quota", "sum"))
                .sort_values("period_start").tail(8))
+    in_progress = periods["period_end"].map(_as_date) > context.as_of
     figure = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45], subplot_titles=(
         f"Attainment, quota period from {_as_date(latest_start):%b %Y}", "Reps at quota per quota period"))
     attainment = latest["attainment"].dropna().astype(float)
@@ -540,14 +625,21 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
                          marker={"color": COLOURS["primary"]}, name="reps (current distribution)", row=1, col=1,
                          hovertemplate="attainment %{x}: %{y} reps<extra></extra>")
     figure.add_vline(x=1, line={"color": COLOURS["bad"], "dash": "dash"}, row=1, col=1)
+    hatched = {"shape": ["/" if running else "" for running in in_progress], "fgcolor": "#ffffff"}
     figure.add_bar(x=periods["period_start"], y=periods["reps"], name="Reps with quota",
-                   marker={"color": "#d0d7e1"}, row=1, col=2)
-    figure.add_bar(x=periods["period_start"], y=periods["at_quota"], name="Reps at quota",
-                   marker={"color": COLOURS["good"]}, row=1, col=2)
+                   marker={"color": "#d0d7e1", "pattern": hatched}, row=1, col=2)
+    figure.add_bar(x=periods["period_start"], y=periods["at_quota"], name="Reps at quota (so far, when in progress)",
+                   marker={"color": COLOURS["good"], "pattern": hatched}, row=1, col=2)
+    for start, reps in zip(periods.loc[in_progress, "period_start"], periods.loc[in_progress, "reps"]):
+        figure.add_annotation(x=start, y=reps, text="in progress", showarrow=False, yshift=10,
+                              font={"size": 11, "color": COLOURS["neutral"]}, row=1, col=2)
     _layout(figure, context, barmode="overlay", showlegend=True, margin={"l": 60, "r": 20, "t": 60, "b": 50})
     figure.update_xaxes(tickformat=".0%", title_text="attainment; last bin: 200 %+",
                         range=[0, ATTAINMENT_CAP], row=1, col=1)
-    figure.update_yaxes(title_text="reps", row=1, col=1)
+    counts, _edges = numpy.histogram(clipped, bins=int(ATTAINMENT_CAP * 10), range=(0, ATTAINMENT_CAP))
+    figure.update_yaxes(title_text="reps", **integer_axis(max(counts.max(initial=0), 1)), row=1, col=1)
+    figure.update_yaxes(title_text="reps", **integer_axis(max(periods["reps"].max(), 1)),
+                        range=[0, max(periods["reps"].max(), 1) * 1.15], row=1, col=2)
     figure.update_xaxes(tickformat="%b %Y", row=1, col=2)
     at_quota = int(latest["is_at_quota"].astype(bool).sum())
     ramped = latest[~latest["is_ramping"].astype(bool)]
@@ -555,17 +647,19 @@ def chart_rep_attainment(warehouse: Warehouse, context: ReportContext):
     median = attainment.median() if not attainment.empty else float("nan")
     note = (f"{at_quota} of {len(latest)} reps at quota in that period ({ramped_at_quota} of {len(ramped)} ramped reps); "
             f"median attainment {median:.0%}. The dashed line is 100 %.")
+    if in_progress.any():
+        note += " Hatched bars: a quota period not over at the as-of date; its reps at quota are so far, not final."
     return figure, note
 
 
 def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
-    """Each SDR's cumulative ROI by months since hire, against the target."""
+    """Each SDR's cumulative ROI by months since hire, against the target; a star where an SDR reached it."""
     import plotly.graph_objects as go
 
     relation = warehouse.require("kpi_sdr_roi")
     data = warehouse.df(
         f"""
-        select user_id, full_name, months_since_hire, cumulative_roi, target_roi, has_reached_target_roi
+        select user_id, full_name, months_since_hire, cumulative_roi, target_roi, target_reached_months_since_hire
         from {relation}
         order by user_id, months_since_hire
         """
@@ -574,13 +668,20 @@ def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
     target = float(data["target_roi"].dropna().iloc[0]) if data["target_roi"].notna().any() else None
     reached = 0
     for index, (user_id, rows) in enumerate(data.groupby("user_id", sort=True)):
-        name = str(rows["full_name"].iloc[0] or user_id)
-        hit = bool(rows["has_reached_target_roi"].astype(bool).any())
-        reached += hit
+        name = chart_text(rows["full_name"].iloc[0] or user_id)
+        colour = LINE_PALETTE[index % len(LINE_PALETTE)]
+        dash = ("solid", "dash", "dot")[index // len(LINE_PALETTE) % 3]
         figure.add_scatter(x=rows["months_since_hire"], y=rows["cumulative_roi"], mode="lines", name=name,
-                           line={"width": 2.5 if hit else 1.5,
-                                 "color": COLOURS["good"] if hit else SOURCE_PALETTE[index % len(SOURCE_PALETTE)]},
-                           hovertemplate=name + ": month %{x}, ROI %{y:.2f}×<extra></extra>")
+                           legendgroup=str(user_id), line={"width": 2, "color": colour, "dash": dash},
+                           hovertemplate="%{fullData.name}: month %{x}, ROI %{y:.2f}×<extra></extra>")
+        month = rows["target_reached_months_since_hire"].dropna()
+        if not month.empty:
+            reached += 1
+            at = rows[rows["months_since_hire"] == month.iloc[0]]
+            figure.add_scatter(x=at["months_since_hire"], y=at["cumulative_roi"], mode="markers", name=name,
+                               legendgroup=str(user_id), showlegend=False, hoverinfo="skip",
+                               marker={"symbol": "star", "size": 13, "color": colour,
+                                       "line": {"color": "#111111", "width": 1}})
     if target is not None:
         figure.add_hline(y=target, line={"color": COLOURS["bad"], "dash": "dash"},
                          annotation_text=f"target {target:g}×", annotation_position="top left")
@@ -588,7 +689,7 @@ def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
     _layout(figure, context, xaxis={"title": "months since hire"}, yaxis={"title": "cumulative ROI (×)"},
             legend={"orientation": "v", "x": 1.02, "y": 1})
     sdrs = data["user_id"].nunique()
-    note = f"{reached} of {sdrs} SDRs have reached the target ROI."
+    note = f"{reached} of {sdrs} SDRs have reached the target ROI (★: the month they reached it)."
     return figure, note
 
 
@@ -606,10 +707,12 @@ class ChartSpec:
 CHARTS: list[ChartSpec] = [
     ChartSpec("funnel", "Funnel by stage", ("kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_business"),
               "From lead to won deal over the last twelve complete months.", chart_funnel,
-              (("Leads created", "kpi_lead_generation", "leads_created"), ("MQLs", "kpi_lead_generation", "mqls"),
-               ("SQLs", "kpi_lead_generation", "sqls"), ("Leads converted", "kpi_lead_generation", "leads_converted"),
+              (("Leads created", "kpi_lead_generation", "leads_created"),
+               ("… became MQLs", "kpi_lead_generation", "cohort_mqls"),
+               ("… became SQLs", "kpi_lead_generation", "cohort_sqls"),
+               ("… converted to a deal", "kpi_lead_generation", "cohort_converted"),
                ("Stage-1 opportunities", "kpi_pipeline_creation", "stage1_opportunities"),
-               ("Stage-2 opportunities", "kpi_pipeline_creation", "stage2_opportunities"),
+               ("… reached stage 2", "kpi_pipeline_creation", "stage1_cohort_reached_stage2"),
                ("Won new-business deals", "kpi_new_business", "won_opportunities"))),
     ChartSpec("lead_sources", "Lead generation by source", ("kpi_lead_generation",),
               "Leads created per month by source, and SQLs.", chart_lead_sources,
@@ -724,8 +827,7 @@ def render_html(panels: list[Panel], context: ReportContext, database: Path) -> 
         for panel in panels
     )
     built = f"<span>Built {html.escape(context.built_at)} UTC</span>" if context.built_at else ""
-    notes = "".join(f"<div>{html.escape(note)}</div>" for note in context.notes)
-    manifest = json.dumps({
+    manifest = script_json({
         "as_of": context.as_of.isoformat(), "currency": context.currency,
         "charts": {panel.key: panel.has_data for panel in panels},
     })
@@ -744,7 +846,7 @@ def render_html(panels: list[Panel], context: ReportContext, database: Path) -> 
 <h1>Sales KPIs</h1>
 <div class="meta"><span>As of <b>{context.as_of:%d %B %Y}</b></span><span>Reporting currency <b>{html.escape(context.currency)}</b></span>{built}<span>Warehouse {html.escape(database.name)}</span></div>
 </header>
-<div class="summary" id="summary"><b>{len(with_data)} of {len(panels)} charts have data:</b> {summary_items}{notes}</div>
+<div class="summary" id="summary"><b>{len(with_data)} of {len(panels)} charts have data:</b> {summary_items}</div>
 <main>
 {''.join(sections)}
 </main>
@@ -784,10 +886,8 @@ def write_report(database: Path, out_dir: Path, currency: str | None = None, fil
         panels = build_panels(warehouse, context)
     finally:
         warehouse.close()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / filename
-    scratch = path.with_name(path.name + ".tmp")
-    scratch.write_text(render_html(panels, context, Path(database)), encoding="utf-8")
-    scratch.replace(path)  # a browser refreshing the page never reads half a file
+    path = Path(out_dir) / filename
+    # Private by default, replaced whole: a browser refreshing the page never reads half a file.
+    with replaced(path) as scratch:
+        scratch.write_text(render_html(panels, context, Path(database)), encoding="utf-8")
     return ReportResult(path=path, panels=panels, context=context)

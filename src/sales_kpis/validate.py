@@ -61,7 +61,8 @@ _SEVERITY = {contract.STRUCTURAL: ERROR, contract.RECORD: ERROR, contract.WARNIN
 PROBLEMS: dict[str, str] = {
     "missing_table": "a required table has no file in the raw directory",
     "ambiguous_file": "a table exists both as .parquet and .csv",
-    "unreadable_file": "the file cannot be read as Parquet/CSV",
+    "empty_file": "the file is empty (0 bytes: no header, no rows)",
+    "unreadable_file": "the file cannot be read as Parquet/CSV (the reason, e.g. not UTF-8 text, is given)",
     "missing_column": "a contract column is absent from the table",
     "incompatible_type": "a Parquet column's physical type cannot hold the contract type",
     "duplicate_key": "the same primary key appears on more than one row",
@@ -158,6 +159,74 @@ def validate(raw_dir: str | Path, reporting_currency: str = "USD", max_examples:
         return validator.run()
     finally:
         validator.con.close()
+
+
+def read_error_reason(error: Exception) -> str:
+    """DuckDB's reason a file cannot be read, in one line: its first line and the line that says why
+    (DuckDB's CSV errors put the reason after the offending line and end with the reader's settings)."""
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if not lines or not lines[0]:
+        return type(error).__name__
+    reason = next((line for line in lines[1:] if line and not line.startswith(("Original Line", "Possible Solution",
+                                                                              "LINE ", "^"))
+                   and " = " not in line), None)
+    text = lines[0] + (f": {reason}" if reason else "")
+    if "utf-8" in text.lower():
+        text += " Save the file as UTF-8 (CSV files are read as UTF-8)."
+    return text
+
+
+def currency_without_rates(raw_dir: str | Path, currency: str) -> str | None:
+    """Why amounts of the raw data cannot be reported in `currency`, or None (checked before a build starts).
+
+    Amounts in another currency need a rate into the reporting currency
+    (exchange_rates, per currency): when some currency of the amounts has no
+    rate at all, the build would fail on every such row. The message names
+    the currencies, and the reporting currency the rates seem to convert into
+    (the amounts' currency that exchange_rates does not list). A table whose
+    file cannot be read is left to validate and the build to report.
+    """
+    currency = currency.strip().upper()
+    directory = Path(raw_dir)
+
+    def file_of(table: str) -> Path | None:
+        found = [directory / f"{table}{suffix}" for suffix in (".parquet", ".csv")]
+        found = [path for path in found if path.is_file() and path.stat().st_size > 0]
+        return found[0] if len(found) == 1 else None
+
+    def reader(path: Path) -> str:
+        if path.suffix == ".parquet":
+            return f"read_parquet({_lit(str(path))})"
+        return f"read_csv({_lit(str(path))}, all_varchar = true, header = true)"
+
+    currency_columns = [(table.name, rule.column) for table in contract.TABLES.values() for rule in table.rules
+                        if rule.kind == "exchange_rate"]
+    with warehouse.in_memory() as connection:
+        try:
+            amounts: set[str] = set()
+            for table, column in currency_columns:
+                path = file_of(table)
+                if path is None:
+                    continue
+                amounts.update(row[0] for row in connection.execute(
+                    f"select distinct upper(trim(cast({_q(column)} as varchar))) from {reader(path)} "
+                    f"where nullif(trim(cast({_q(column)} as varchar)), '') is not null").fetchall())
+            rates_file = file_of("exchange_rates")
+            rated: set[str] = set()
+            if rates_file is not None:
+                rated = {row[0] for row in connection.execute(
+                    f"select distinct upper(trim(cast(currency as varchar))) from {reader(rates_file)} "
+                    "where try_cast(rate_to_reporting as double) > 0").fetchall()}
+        except duckdb.Error:
+            return None
+    unconverted = sorted(amounts - rated - {currency})
+    if not unconverted:
+        return None
+    implied = sorted(amounts - rated)
+    hint = (f"; the data's rates convert into {implied[0]}, the one currency of its amounts without rates"
+            if len(implied) == 1 else "")
+    return (f"amounts in {', '.join(unconverted)} have no rate into {currency} in exchange_rates"
+            f"{hint} (sales-kpis validate --raw-dir {directory} --reporting-currency {currency} lists the rows)")
 
 
 # --------------------------------------------------------------------------- internals
@@ -407,6 +476,10 @@ class _Validator:
     def load(self, spec: contract.Table, path: Path, suffix: str) -> None:
         name = spec.name
         raw = _q("r_" + name)
+        if path.stat().st_size == 0:
+            self.unusable.add(name)
+            self.add(name, "empty_file", None, None, f"{path.name} is empty (0 bytes: no header, no rows)")
+            return
         try:
             if suffix == ".parquet":
                 # Parquet is typed and columnar: read it in place; file_row_number gives the row.
@@ -480,8 +553,7 @@ class _Validator:
 
     def unreadable(self, name: str, path: Path, exc: Exception) -> None:
         self.unusable.add(name)
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {message}")
+        self.add(name, "unreadable_file", None, None, f"cannot read {path.name}: {read_error_reason(exc)}")
 
     def check_keys(self) -> None:
         keyed: dict[str, tuple[str, str]] = {}  # table -> (key columns, filter) for the duplicate check

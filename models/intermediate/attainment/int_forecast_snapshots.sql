@@ -32,8 +32,6 @@ with opportunities as (
 
 stage_entries as (select * from {{ ref('int_opportunity_stage_entries') }}),
 
-stages_reached as (select * from {{ ref('int_opportunity_stages_reached') }}),
-
 metric_daily as (
     select * from {{ ref('int_org_metric_daily') }}
     where applies_to_company
@@ -209,38 +207,8 @@ stage_at_date as (
 ),
 
 -- Deals closed in the trailing window up to T, by the stages they had reached by T.
-closed_in_window as (
-    select
-        dated.forecast_date,
-        dated.day_after,
-        opportunities.opportunity_id,
-        opportunities.opportunity_type,
-        opportunities.is_won,
-        opportunities.arr_amount
-    from dated
-    inner join opportunities
-        on
-            opportunities.is_closed
-            and dated.forecast_date >= opportunities.close_date
-            and opportunities.close_date > cast({{ dbt.dateadd('month', -1 * var('forecast_win_rate_window_months', 12), 'dated.forecast_date') }} as date)
-),
-
 stage_outcomes as (
-    select
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number,
-        sum(case when closed_in_window.is_won then closed_in_window.arr_amount else 0 end) as won_arr,
-        sum(closed_in_window.arr_amount) as closed_arr
-    from closed_in_window
-    inner join stages_reached
-        on
-            closed_in_window.opportunity_id = stages_reached.opportunity_id
-            and stages_reached.first_reached_at < cast(closed_in_window.day_after as {{ dbt.type_timestamp() }})
-    group by
-        closed_in_window.forecast_date,
-        closed_in_window.opportunity_type,
-        stages_reached.stage_number
+    {{ stage_win_rate_terms('dated', 'opportunities') }}
 ),
 
 metric_stage_rates as (

@@ -11,6 +11,9 @@
       and is flagged. Months in the period count whole calendar months plus
       the rest as a share of the month it falls in (period OTE).
     - The period elapsed is period_elapsed(), as everywhere.
+    - The pace of the previous period: the rep's quota row as many months
+      long ending the day before, with the bookings of its first
+      days_elapsed days.
     What each column means: the doc blocks of its yml.
 -#}
 with quotas as (select * from {{ ref('stg_crm__quotas') }}),
@@ -92,6 +95,60 @@ attained as (
         quotas.quota_amount
 ),
 
+quota_elapsed as (
+    select
+        user_id,
+        period_start,
+        {{ period_elapsed('period_start', 'period_end') }}
+    from quotas
+),
+
+-- The rep's previous quota row (as many months long, ending the day before)
+-- and its bookings over as many of its first days as this period has elapsed.
+prior_quotas as (
+    select
+        quotas.user_id,
+        quotas.period_start,
+        previous_quotas.period_start as prior_period_start,
+        previous_quotas.period_end as prior_period_end,
+        previous_quotas.quota_amount as prior_period_quota_amount,
+        cast({{ dbt.dateadd('day', 'quota_elapsed.days_elapsed - 1', 'previous_quotas.period_start') }} as date) as prior_measured_through
+    from quotas
+    inner join quotas as previous_quotas
+        on
+            quotas.user_id = previous_quotas.user_id
+            and cast({{ dbt.dateadd('day', -1, 'quotas.period_start') }} as date) = previous_quotas.period_end
+            and {{ dbt.datediff('quotas.period_start', dbt.dateadd('day', 1, 'quotas.period_end'), 'month') }}
+            = {{ dbt.datediff('previous_quotas.period_start', dbt.dateadd('day', 1, 'previous_quotas.period_end'), 'month') }}
+    inner join quota_elapsed
+        on
+            quotas.user_id = quota_elapsed.user_id
+            and quotas.period_start = quota_elapsed.period_start
+),
+
+prior_bookings as (
+    select
+        prior_quotas.user_id,
+        prior_quotas.period_start,
+        prior_quotas.prior_period_start,
+        prior_quotas.prior_period_end,
+        prior_quotas.prior_period_quota_amount,
+        coalesce(sum(activity_by_day.bookings_arr), 0) as prior_period_bookings_arr_to_date
+    from prior_quotas
+    left join activity_by_day
+        on
+            prior_quotas.user_id = activity_by_day.owner_id
+            and prior_quotas.prior_period_start <= activity_by_day.activity_on
+            and prior_quotas.prior_period_end >= activity_by_day.activity_on
+            and prior_quotas.prior_measured_through >= activity_by_day.activity_on
+    group by
+        prior_quotas.user_id,
+        prior_quotas.period_start,
+        prior_quotas.prior_period_start,
+        prior_quotas.prior_period_end,
+        prior_quotas.prior_period_quota_amount
+),
+
 -- Months in the period: whole calendar months from period_start, plus the
 -- rest as a fraction of the month it falls in (Jan 1 - Mar 31 = 3;
 -- Jan 15 - Feb 14 = 1; Jan 1 - Jan 15 = 15/31).
@@ -133,6 +190,10 @@ joined as (
         attained.closed_opportunities,
         attained.pipeline_created_opportunities,
         attained.pipeline_created_arr,
+        prior_bookings.prior_period_start,
+        prior_bookings.prior_period_end,
+        prior_bookings.prior_period_quota_amount,
+        prior_bookings.prior_period_bookings_arr_to_date,
         users.annual_ote,
         period_month_parts.whole_months,
         period_month_parts.remaining_days,
@@ -147,6 +208,8 @@ joined as (
         on attained.user_id = users.user_id
     inner join period_month_parts
         on {{ same_keys('attained', 'period_month_parts', ['user_id', 'period_start']) }}
+    left join prior_bookings
+        on {{ same_keys('attained', 'prior_bookings', ['user_id', 'period_start']) }}
 ),
 
 final as (
@@ -169,6 +232,11 @@ final as (
         cast(won_opportunities as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(closed_opportunities as {{ dbt.type_bigint() }}) as closed_opportunities,
         {{ ratio('bookings_arr', 'quota_amount') }} as attainment,
+        prior_period_start,
+        prior_period_end,
+        cast(prior_period_quota_amount as {{ type_money() }}) as prior_period_quota_amount,
+        cast(prior_period_bookings_arr_to_date as {{ type_money() }}) as prior_period_bookings_arr_to_date,
+        {{ ratio('prior_period_bookings_arr_to_date', 'prior_period_quota_amount') }} as prior_period_attainment_to_date,
         {{ ratio('won_opportunities', 'closed_opportunities') }} as win_rate,
         {{ money_divide('bookings_arr', 'won_opportunities') }} as avg_deal_size,
         cast(pipeline_created_opportunities as {{ dbt.type_bigint() }}) as pipeline_created_opportunities,

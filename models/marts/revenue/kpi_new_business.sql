@@ -1,17 +1,20 @@
 {#-
     One row per period grain (week, month, fiscal quarter, fiscal year),
     period start, CRM connection (source_relation) and segment that has
-    closed new_business opportunities, new logos or ARR. Three aggregates
-    are joined on those keys: the new_business opportunities closed in the
-    period by close date (union_by_period_grain); each account's first won
-    opportunity of any type (new logos); and ARR and paying accounts at the
-    period end from int_account_arr_monthly (month, quarter and year rows:
-    the period's last month end, or the last one on or before the as-of
-    date).
+    closed new_business opportunities, new logos or ARR, at each level
+    (company, and the owner's team, manager and the owner: owner_levels).
+    Three aggregates are joined on those keys: the new_business
+    opportunities closed in the period by close date, each counted at its
+    levels before the aggregation (union_by_period_grain; medians need the
+    deals); each account's first won opportunity of any type (new logos, at
+    that opportunity's owner's levels); and ARR and paying accounts at the
+    period end from int_account_arr_monthly (company rows only; month,
+    quarter and year rows: the period's last month end, or the last one on or
+    before the as-of date).
     What each column means: the doc blocks of its yml.
 -#}
 {#- A row's keys, and the aggregates that have rows on them. -#}
-{%- set row_keys = ['period_grain', 'period_start', 'source_relation', 'segment'] -%}
+{%- set row_keys = ['period_grain', 'period_start', 'source_relation', 'level', 'level_key', 'segment'] -%}
 {%- set parts = ['deals_by_period', 'new_logos_by_period', 'arr_by_period'] -%}
 with opportunities as (select * from {{ ref('fct_opportunities') }}),
 
@@ -19,9 +22,12 @@ account_arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
+users as (select * from {{ ref('dim_users') }}),
+
 closed_new_business as (
     select
         source_relation,
+        owner_id,
         segment,
         close_date,
         is_won,
@@ -33,8 +39,12 @@ closed_new_business as (
         and is_closed
 ),
 
+leveled_closed as (
+    {{ owner_levels('closed_new_business') }}
+),
+
 deals_by_period as (
-    {{ union_by_period_grain('closed_new_business', 'close_date', ['source_relation', 'segment'], [
+    {{ union_by_period_grain('leveled_closed', 'close_date', ['source_relation', 'level', 'level_key', 'segment'], [
         "sum(case when is_won then 1 else 0 end) as won_opportunities",
         "sum(case when is_won then 0 else 1 end) as lost_opportunities",
         "count(*) as closed_opportunities",
@@ -46,25 +56,36 @@ deals_by_period as (
     ]) }}
 ),
 
--- The first won opportunity of any type of each account.
-first_wins as (
+-- The first won opportunity of any type of each account (the earliest close
+-- date, then the smallest id), with its owner.
+ranked_wins as (
     select
         account_id,
         source_relation,
         segment,
-        min(close_date) as first_won_on
+        owner_id,
+        close_date as first_won_on,
+        row_number() over (
+            partition by account_id, source_relation, segment
+            order by close_date, opportunity_id
+        ) as win_rank
     from opportunities
     where
         is_won
         and account_id is not null
-    group by
-        account_id,
-        source_relation,
-        segment
+),
+
+first_wins as (
+    select * from ranked_wins
+    where win_rank = 1
+),
+
+leveled_first_wins as (
+    {{ owner_levels('first_wins') }}
 ),
 
 new_logos_by_period as (
-    {{ union_by_period_grain('first_wins', 'first_won_on', ['source_relation', 'segment'], ["count(*) as new_logos"]) }}
+    {{ union_by_period_grain('leveled_first_wins', 'first_won_on', ['source_relation', 'level', 'level_key', 'segment'], ["count(*) as new_logos"]) }}
 ),
 
 -- ARR and paying accounts at the period end: the period's last month end, or
@@ -88,6 +109,8 @@ arr_by_period as (
         arpa_periods.period_grain,
         arpa_periods.period_start,
         account_arr.source_relation,
+        'company' as level,
+        cast(null as {{ dbt.type_string() }}) as level_key,
         account_arr.segment,
         arpa_periods.arpa_month_end,
         sum(account_arr.arr) as arr_at_period_end,
@@ -110,6 +133,8 @@ keys as (
             period_grain,
             period_start,
             source_relation,
+            level,
+            level_key,
             segment
         from {{ part }}
         {% if not loop.last %}union{% endif %}
@@ -122,6 +147,12 @@ final as (
         keys.period_start,
         periods.period_end,
         keys.source_relation,
+        keys.level,
+        keys.level_key,
+        case
+            when keys.level = 'team' then keys.level_key
+            when keys.level in ('manager', 'rep') then users.full_name
+        end as level_name,
         keys.segment,
         cast(coalesce(deals.won_opportunities, 0) as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
@@ -151,6 +182,10 @@ final as (
         on {{ same_keys('keys', 'logos', row_keys) }}
     left join arr_by_period as arr
         on {{ same_keys('keys', 'arr', row_keys) }}
+    left join users
+        on
+            keys.level in ('manager', 'rep')
+            and keys.level_key = users.user_id
 )
 
 select * from final

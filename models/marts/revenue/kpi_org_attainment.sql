@@ -1,8 +1,8 @@
 {#-
-    Every target as measured by int_target_attainment, with the period it
-    is set on: target_period_grain when the target period is a calendar
-    month, fiscal quarter or fiscal year of dim_periods (else custom), and
-    period_view for the targets of the current ones (mtd, qtd, ytd).
+    Every target as measured by int_target_attainment (with the grain of
+    the period it is set on, and the pace of the previous period), and
+    period_view for the targets of the current month, quarter and year
+    (mtd, qtd, ytd).
 -#}
 with targets as (select * from {{ ref('int_target_attainment') }}),
 
@@ -16,7 +16,7 @@ final as (
         targets.target_id,
         targets.period_start,
         targets.period_end,
-        coalesce(periods.period_grain, 'custom') as target_period_grain,
+        targets.target_period_grain,
         case
             when periods.is_current and periods.period_grain = 'month' then 'mtd'
             when periods.is_current and periods.period_grain = 'quarter' then 'qtd'
@@ -29,6 +29,11 @@ final as (
         targets.target_value,
         targets.actual_value,
         targets.attainment,
+        targets.prior_period_start,
+        targets.prior_period_end,
+        targets.prior_period_target_value,
+        targets.prior_period_actual_to_date,
+        targets.prior_period_attainment_to_date,
         targets.days_in_period,
         targets.days_elapsed,
         targets.pct_period_elapsed,

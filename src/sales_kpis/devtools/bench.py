@@ -14,10 +14,16 @@ markdown) with:
 - raw-data size (bytes and rows per table);
 - the **floor**: the time DuckDB takes to read every raw file once in full,
   with the same threads and memory limit (every value of every column is
-  decoded: see :func:`measure_floor`), and the ratio build / floor.
+  decoded: see :func:`measure_floor`), and the ratio build / floor;
+- with ``everyday``, a second full build in the same directory (dbt parses
+  partially, as every build after the first in a checkout does): the
+  everyday figure, and first build / everyday;
+- with ``peer``, the peer (:mod:`sales_kpis.devtools.peer`: the headline
+  marts re-computed with pandas from the same raw files) in its own process,
+  timed and measured the same way, and the ratios project / peer.
 
 Not a timed test: a command; its reports, one per scale, are kept in
-docs/benchmarks/. The scales: S = 10k leads, M = 1M, L = 10M.
+docs/benchmarks/. The scales: S = 10k leads, M = 1M, L = 10M, XL = 100M.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -40,7 +47,7 @@ import yaml
 from sales_kpis.project import project_dir
 
 #: Named scales (leads).
-SCALES = {"S": 10_000, "M": 1_000_000, "L": 10_000_000}
+SCALES = {"S": 10_000, "M": 1_000_000, "L": 10_000_000, "XL": 100_000_000}
 #: The generator's default end date: the as-of date of every benchmark build.
 BENCH_AS_OF = "2026-10-31"
 #: Marker written into a cache directory once the data in it is complete.
@@ -67,6 +74,14 @@ class BenchOptions:
     # Also time a daily incremental build: the warehouse built as of the day
     # before, then built again as of the as-of date (that day's rows appear).
     incremental: bool = False
+    # Also time a second full build in the same directory (dbt's partial parse):
+    # the everyday build of a checkout, beside the first one.
+    everyday: bool = False
+    # Also run the peer (the headline marts in pandas) on the same raw files.
+    peer: bool = False
+    # The peer is stopped when its resident memory passes this (GiB; default:
+    # half the machine's memory, so that it cannot take the machine down).
+    peer_memory_limit_gib: float | None = None
 
     @property
     def label(self) -> str:
@@ -76,7 +91,8 @@ class BenchOptions:
     @property
     def run_name(self) -> str:
         return (f"{self.label}seed{self.seed}-leads{self.leads}" + ("-warm" if self.warm_parse else "")
-                + ("-unit" if self.unit_tests else "") + ("-incremental" if self.incremental else ""))
+                + ("-unit" if self.unit_tests else "") + ("-incremental" if self.incremental else "")
+                + ("-everyday" if self.everyday else "") + ("-peer" if self.peer else ""))
 
 
 # --------------------------------------------------------------------------- data
@@ -205,7 +221,9 @@ def dbt_executable() -> list[str]:
 
 
 @dataclass
-class BuildRun:
+class ProcessRun:
+    """A child process measured from start to exit."""
+
     command: list[str]
     returncode: int
     wall_seconds: float
@@ -214,8 +232,87 @@ class BuildRun:
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
     log_path: Path
-    target_path: Path
-    database: Path
+    stopped_at_bytes: int | None = None  # resident memory when the watchdog stopped it
+    peak_tree_bytes: int | None = None  # the most the process and its descendants held together (sampled)
+
+
+@dataclass
+class BuildRun(ProcessRun):
+    target_path: Path = Path()
+    database: Path = Path()
+
+
+def _resident_bytes(pid: int) -> int:
+    """Resident memory of a live process (Linux /proc; 0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _process_tree(pid: int) -> list[int]:
+    """A process and all its descendants (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    tree, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        tree.append(current)
+        pending.extend(children.get(current, []))
+    return tree
+
+
+def timed_process(args: list[str], log_path: Path, env: dict[str, str] | None = None, cwd: Path | None = None,
+                  memory_limit_bytes: int | None = None, track_tree: bool = False) -> ProcessRun:
+    """Run a child process: its wall time, CPU time and peak RSS (``os.wait4``), stdout and stderr to log_path.
+
+    With memory_limit_bytes, a watchdog stops the child (SIGKILL) once its
+    resident memory passes the limit, so an over-sized run cannot exhaust a
+    shared machine; the run then reports where it was stopped. With
+    track_tree, the watchdog also samples the memory of the child and all its
+    descendants together (e.g. a Spark JVM beside its Python driver, which
+    wait4's peak, the largest single process, does not add up).
+    """
+    load_before = os.getloadavg()
+    stopped: list[int] = []
+    peak_tree = [0]
+    with open(log_path, "wb") as log:
+        started = time.perf_counter()
+        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.2 if memory_limit_bytes else 0.5):
+                resident = (sum(_resident_bytes(pid) for pid in _process_tree(process.pid)) if track_tree
+                            else _resident_bytes(process.pid))
+                peak_tree[0] = max(peak_tree[0], resident)
+                if memory_limit_bytes and resident > memory_limit_bytes:
+                    stopped.append(resident)
+                    process.kill()
+                    return
+
+        watchdog = threading.Thread(target=watch, daemon=True) if memory_limit_bytes or track_tree else None
+        if watchdog:
+            watchdog.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        done.set()
+        if watchdog:
+            watchdog.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+    return ProcessRun(command=args, returncode=process.returncode, wall_seconds=wall,
+                      cpu_seconds=usage.ru_utime + usage.ru_stime, max_rss_bytes=int(usage.ru_maxrss) * 1024,
+                      load_before=load_before, load_after=os.getloadavg(), log_path=log_path,
+                      stopped_at_bytes=stopped[0] if stopped else None,
+                      peak_tree_bytes=peak_tree[0] if track_tree else None)
 
 
 def run_build_subprocess(raw_dir: Path, run_dir: Path, options: BenchOptions,
@@ -244,21 +341,11 @@ def run_build_subprocess(raw_dir: Path, run_dir: Path, options: BenchOptions,
         args += ["--exclude-resource-type", "unit_test"]
     args += list(extra_args)
     env = dict(os.environ, DO_NOT_TRACK="1", SALES_KPIS_TARGET="duckdb",
-               SALES_KPIS_DUCKDB_PATH=str(database), SALES_KPIS_RAW_DIR=str(Path(raw_dir).resolve()),
+               SALES_KPIS_DBT_DUCKDB_PATH=str(database), SALES_KPIS_RAW_DIR=str(Path(raw_dir).resolve()),
                # the as-of date as an env var keeps dbt's partial parsing when it moves (as_of_date.sql)
                SALES_KPIS_AS_OF_DATE=options.as_of)
-    log_path = run_dir / f"dbt-{command}.log"
-    load_before = os.getloadavg()
-    with open(log_path, "wb") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=run_dir)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return BuildRun(command=args, returncode=process.returncode, wall_seconds=wall,
-                    cpu_seconds=usage.ru_utime + usage.ru_stime, max_rss_bytes=int(usage.ru_maxrss) * 1024,
-                    load_before=load_before, load_after=os.getloadavg(), log_path=log_path,
-                    target_path=target_path, database=database)
+    run = timed_process(args, run_dir / f"dbt-{command}.log", env=env, cwd=run_dir)
+    return BuildRun(**vars(run), target_path=target_path, database=database)
 
 
 # --------------------------------------------------------------------------- reading run_results.json
@@ -380,6 +467,77 @@ def _environment_facts() -> dict[str, Any]:
     return facts
 
 
+def _process_figures(run: ProcessRun) -> dict[str, Any]:
+    """Wall, CPU, peak memory and load average of a measured process, for the report."""
+    figures = {
+        "returncode": run.returncode,
+        "success": run.returncode == 0,
+        "wall_seconds": round(run.wall_seconds, 3),
+        "cpu_seconds": round(run.cpu_seconds, 3),
+        "load_average_before": [round(value, 2) for value in run.load_before],
+        "load_average_after": [round(value, 2) for value in run.load_after],
+        "peak_rss_bytes": run.max_rss_bytes,
+        "peak_rss_gib": round(run.max_rss_bytes / 2**30, 3),
+        "log": str(run.log_path),
+    }
+    if run.stopped_at_bytes is not None:
+        figures["stopped_at_gib"] = round(run.stopped_at_bytes / 2**30, 3)
+    return figures
+
+
+def _build_figures(build: BuildRun, options: BenchOptions) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A build's figures and its run_results summary (start-up = wall - dbt's own elapsed time)."""
+    figures = {"command": f"SALES_KPIS_AS_OF_DATE={options.as_of} " + " ".join(build.command), **_process_figures(build)}
+    results_path = build.target_path / "run_results.json"
+    results = summarise_run_results(results_path) if results_path.is_file() else None
+    if results:
+        figures["dbt_elapsed_seconds"] = results["elapsed_seconds"]
+        figures["startup_seconds"] = round(build.wall_seconds - results["elapsed_seconds"], 3)
+        figures["model_seconds"] = results["by_kind"].get("model", {}).get("seconds", 0.0)
+    return figures, results
+
+
+def _physical_memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return None
+
+
+def run_peer(raw_dir: Path, run_dir: Path, options: BenchOptions) -> dict[str, Any]:
+    """The peer (sales_kpis.devtools.peer) in its own process on the same raw files and as-of date."""
+    out_dir = run_dir / "peer"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    physical = _physical_memory_bytes()
+    limit = (int(options.peer_memory_limit_gib * 2**30) if options.peer_memory_limit_gib
+             else (physical // 2 if physical else None))
+    args = [sys.executable, "-m", "sales_kpis.devtools.peer", str(Path(raw_dir).resolve()), str(out_dir),
+            "--as-of", options.as_of]
+    run = timed_process(args, run_dir / "peer.log", env=dict(os.environ), cwd=run_dir, memory_limit_bytes=limit)
+    figures = {"command": " ".join(args), **_process_figures(run),
+               "memory_limit_gib": round(limit / 2**30, 1) if limit else None}
+    summary_path = out_dir / "peer.json"
+    if run.returncode == 0 and summary_path.is_file():
+        summary = json.loads(summary_path.read_text())
+        figures["steps"], figures["rows"] = summary["steps"], summary["rows"]
+    return figures
+
+
+def project_and_peer_ratios(report: dict[str, Any]) -> dict[str, Any]:
+    """project / peer (wall, CPU, peak memory; the project figure is the everyday build when measured,
+    else the first build) and first build / everyday."""
+    first, everyday, peer = report["build"], report.get("everyday"), report.get("peer")
+    project = everyday or first
+    ratios: dict[str, Any] = {"project_build": "everyday" if everyday else "first"}
+    if everyday and everyday["wall_seconds"]:
+        ratios["first_over_everyday_wall"] = round(first["wall_seconds"] / everyday["wall_seconds"], 2)
+    if peer and peer["success"] and peer["wall_seconds"]:
+        ratios["project_over_peer_wall"] = round(project["wall_seconds"] / peer["wall_seconds"], 2)
+        ratios["project_over_peer_cpu"] = round(project["cpu_seconds"] / peer["cpu_seconds"], 2)
+        ratios["project_over_peer_peak"] = round(project["peak_rss_bytes"] / peer["peak_rss_bytes"], 2)
+    return ratios
+
+
 def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
     """Generate (or reuse) the data, build, measure; write <out>/<run>.json and .md; return the report."""
     raw_dir, generate_seconds = ensure_data(options.cache_dir, options.seed, options.leads, say)
@@ -396,8 +554,7 @@ def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> 
     say("dbt build: running in a subprocess")
     build = run_build_subprocess(raw_dir, run_dir, options, keep_target=options.warm_parse)
     say(f"dbt build: exit {build.returncode} in {build.wall_seconds:.1f} s, peak {build.max_rss_bytes / 2**30:.2f} GiB")
-    results_path = build.target_path / "run_results.json"
-    results = summarise_run_results(results_path) if results_path.is_file() else None
+    build_figures, results = _build_figures(build, options)
 
     sizes = raw_sizes(raw_dir)
     report: dict[str, Any] = {
@@ -409,26 +566,10 @@ def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> 
                 "bytes": sum(item["bytes"] for item in sizes), "rows": sum(item["rows"] for item in sizes),
                 "tables": sizes},
         "floor": floor,
-        "build": {
-            "command": f"SALES_KPIS_AS_OF_DATE={options.as_of} " + " ".join(build.command),
-            "returncode": build.returncode,
-            "success": build.returncode == 0,
-            "wall_seconds": round(build.wall_seconds, 3),
-            "cpu_seconds": round(build.cpu_seconds, 3),
-            "load_average_before": [round(value, 2) for value in build.load_before],
-            "load_average_after": [round(value, 2) for value in build.load_after],
-            "peak_rss_bytes": build.max_rss_bytes,
-            "peak_rss_gib": round(build.max_rss_bytes / 2**30, 3),
-            "log": str(build.log_path),
-        },
+        "build": build_figures,
         "results": results,
         "tables": table_rows(build.database),
     }
-    if results:
-        report["build"]["dbt_elapsed_seconds"] = results["elapsed_seconds"]
-        report["build"]["startup_seconds"] = round(build.wall_seconds - results["elapsed_seconds"], 3)
-        model_seconds = results["by_kind"].get("model", {}).get("seconds", 0.0)
-        report["build"]["model_seconds"] = model_seconds
     if floor["seconds"] > 0:
         report["ratios"] = {
             "build_wall_over_floor": round(build.wall_seconds / floor["seconds"], 1),
@@ -436,6 +577,19 @@ def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> 
         }
         if floor.get("cpu_seconds"):
             report["ratios"]["build_cpu_over_floor_cpu"] = round(build.cpu_seconds / floor["cpu_seconds"], 1)
+    if options.everyday:
+        say("dbt build: again in the same directory (the everyday build: dbt parses partially)")
+        everyday = run_build_subprocess(raw_dir, run_dir, options, keep_target=True)
+        say(f"dbt build: exit {everyday.returncode} in {everyday.wall_seconds:.1f} s, "
+            f"peak {everyday.max_rss_bytes / 2**30:.2f} GiB")
+        report["everyday"], report["everyday_results"] = _build_figures(everyday, options)
+    if options.peer:
+        say("peer: the headline marts in pandas, in a subprocess")
+        report["peer"] = run_peer(raw_dir, run_dir, options)
+        say(f"peer: exit {report['peer']['returncode']} in {report['peer']['wall_seconds']:.1f} s, "
+            f"peak {report['peer']['peak_rss_gib']:.2f} GiB")
+    if options.everyday or options.peer:
+        report["project_and_peer"] = project_and_peer_ratios(report)
     if options.incremental:
         report["incremental"] = measure_incremental(raw_dir, run_dir, options, build, say)
     json_path = Path(options.out_dir).resolve() / f"{options.run_name}.json"
@@ -584,6 +738,71 @@ def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: 
 # --------------------------------------------------------------------------- the report
 
 
+def _process_row(label: str, figures: dict[str, Any]) -> str:
+    if figures.get("stopped_at_gib") is not None:
+        result = f"stopped at {figures['stopped_at_gib']:.1f} GiB (limit {figures.get('memory_limit_gib')} GiB)"
+    else:
+        result = "success" if figures["success"] else f"FAILED (exit {figures['returncode']})"
+    load = f"{figures['load_average_before'][0]:.2f} / {figures['load_average_after'][0]:.2f}"
+    return (f"| {label} | {figures['wall_seconds']:.1f} s | {figures['cpu_seconds']:.1f} s | "
+            f"{figures['peak_rss_gib']:.2f} GiB | {load} | {result} |")
+
+
+def _phase_cells(figures: dict[str, Any], results: dict[str, Any] | None) -> dict[str, str]:
+    if not results:
+        return {}
+    kinds = results["by_kind"]
+
+    def span(kind: str) -> str:
+        entry = kinds.get(kind)
+        return f"{entry['busy_wall_seconds']:.1f} s ({entry['seconds']:.1f} s, {entry['count']} nodes)" if entry else "-"
+
+    other = sum(kinds[kind]["busy_wall_seconds"] for kind in ("hook", "seed") if kind in kinds)
+    return {"dbt start-up (interpreter, imports, parse)": f"{figures['startup_seconds']:.1f} s",
+            "hooks and seeds": f"{other:.1f} s",
+            "models: busy wall span (sum of execution times)": span("model"),
+            "data tests: busy wall span (sum of execution times)": span("test"),
+            "wall time": f"{figures['wall_seconds']:.1f} s"}
+
+
+def _project_and_peer_markdown(report: dict[str, Any]) -> list[str]:
+    """The section of a run with the everyday build and/or the peer: times, peaks, ratios, phases."""
+    first, everyday, peer = report["build"], report.get("everyday"), report.get("peer")
+    ratios = report.get("project_and_peer") or {}
+    lines = ["", "## The project and its peer", "",
+             "| run | wall | CPU | peak memory | load (1 min) before / after | result |",
+             "|---|---:|---:|---:|---|---|",
+             _process_row("project: first build (fresh target directory: full parse)", first)]
+    if everyday:
+        lines.append(_process_row("project: everyday build (the same directory again: partial parse)", everyday))
+    if peer:
+        lines.append(_process_row("peer: the headline marts in pandas, from the same raw files", peer))
+    project = "the everyday build" if everyday else "the first build"
+    lines += ["", "| ratio | value |", "|---|---:|"]
+    if "first_over_everyday_wall" in ratios:
+        lines.append(f"| first build / everyday build (wall) | {ratios['first_over_everyday_wall']:.2f} |")
+    if "project_over_peer_wall" in ratios:
+        lines += [f"| **project / peer, wall** ({project}) | **{ratios['project_over_peer_wall']:.2f}** |",
+                  f"| project / peer, CPU | {ratios['project_over_peer_cpu']:.2f} |",
+                  f"| project / peer, peak memory | {ratios['project_over_peer_peak']:.2f} |"]
+    phases = {"first build": _phase_cells(first, report.get("results"))}
+    if everyday:
+        phases["everyday build"] = _phase_cells(everyday, report.get("everyday_results"))
+    if any(phases.values()):
+        names = list(phases)
+        lines += ["", "Phases of each build:", "", "| phase | " + " | ".join(names) + " |",
+                  "|---|" + "---:|" * len(names)]
+        for phase in next(cells for cells in phases.values() if cells):
+            lines.append(f"| {phase} | " + " | ".join(phases[name].get(phase, "-") for name in names) + " |")
+    if peer and peer.get("steps"):
+        lines += ["", "Steps of the peer (seconds inside its process; the rest is the interpreter and imports):", "",
+                  "| step | seconds |", "|---|---:|"]
+        lines += [f"| {name} | {seconds:.2f} |" for name, seconds in peer["steps"].items()]
+        lines += ["", "Peer rows: " + ", ".join(f"{name} {rows:,}" for name, rows in peer["rows"].items()) + "."]
+    return lines
+
+
+
 def _fmt_bytes(count: int) -> str:
     for unit in ("B", "KiB", "MiB", "GiB"):
         if count < 1024 or unit == "GiB":
@@ -644,6 +863,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         if results["failed"]:
             lines += ["", "## Failed nodes", ""] + [f"- {node['kind']} {node['name']}: {node['status']}"
                                                     for node in results["failed"]]
+    if report.get("everyday") or report.get("peer"):
+        lines += _project_and_peer_markdown(report)
     if report.get("incremental"):
         lines += _incremental_markdown(report["incremental"], build["wall_seconds"], build.get("model_seconds"))
     lines += ["", "## Raw data", "", "| table | rows | bytes |", "|---|---:|---:|"]
@@ -654,4 +875,6 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += ["", f"Floor method: {floor['method']}; all runs: "
               + ", ".join(f"{seconds:.3f}" for seconds in floor["all_seconds"]) + " s.",
               "", f"Command: `{build['command']}`", ""]
+    if report.get("peer"):
+        lines += [f"Peer: `{report['peer']['command']}`", ""]
     return "\n".join(lines)

@@ -1,11 +1,13 @@
 {#-
-    Deal pipeline stages: stage id, label, pipeline, order and HubSpot's
-    probability (already 0..1). One row per stage id; deleted stages are
+    Deal pipeline stages: stage id, label, pipeline, order, HubSpot's
+    probability (already 0..1) and the stage's forecast category where the
+    sync has it (var hubspot_fields.deal_pipeline_stage.forecast_category,
+    default forecast_category). One row per stage id; deleted stages are
     kept, flagged (deals may have passed through them), after a live row of
     the same id.
 -#}
 {%- set stage_columns = [
-    'stage_id', 'pipeline_id', 'stage_label', 'display_order', 'probability', 'is_closed_won', 'is_active',
+    'stage_id', 'pipeline_id', 'stage_label', 'display_order', 'probability', 'forecast_category', 'is_closed_won', 'is_active',
     'coalesce(is_deleted, false) as is_deleted', 'source_relation',
 ] -%}
 with source as (
@@ -15,6 +17,7 @@ with source as (
         ['stage_label', 'label', 'text'],
         ['display_order', 'display_order', 'integer'],
         ['probability', 'probability', 'decimal'],
+        ['forecast_category', adapter_field('hubspot', 'deal_pipeline_stage', 'forecast_category'), 'text'],
         ['is_closed_won', 'closed_won', 'boolean'],
         ['is_active', 'active', 'boolean'],
         ['is_deleted', '_fivetran_deleted', 'boolean'],

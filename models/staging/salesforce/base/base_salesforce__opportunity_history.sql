@@ -1,6 +1,7 @@
 {#-
-    Stage history rows, in one of two layouts (picked per connection from
-    the columns present):
+    History rows (stage, amount, close date and forecast category after each
+    change), in one of two layouts (picked per connection from the columns
+    present):
     - the OpportunityHistory object (has opportunity_id): one row per change
       of stage, amount or close date, entered at created_date; the current
       version of each row (_fivetran_active) that is not deleted;
@@ -14,6 +15,8 @@
     ['stage_name', 'stage_name', 'text'],
     ['entered_at', 'created_date', 'timestamp'],
     ['amount', 'amount', 'decimal'],
+    ['close_date', 'close_date', 'date'],
+    ['forecast_category', 'forecast_category', 'text'],
 ] + fivetran_history_columns() -%}
 with source as (
     {{ adapter_select('salesforce', 'opportunity_history', history_object, shapes=[
@@ -24,6 +27,8 @@ with source as (
             ['stage_name', 'stage_name', 'text'],
             ['entered_at', '_fivetran_start', 'timestamp'],
             ['amount', 'amount', 'decimal'],
+            ['close_date', 'close_date', 'date'],
+            ['forecast_category', 'forecast_category_name', 'text'],
             ['is_deleted', 'is_deleted', 'boolean'],
             ['_fivetran_active', none, 'boolean'],
             ['_fivetran_deleted', '_fivetran_deleted', 'boolean'],
@@ -38,6 +43,8 @@ current_rows as (
         stage_name,
         entered_at,
         amount,
+        close_date,
+        {{ adapter_forecast_category('forecast_category') }} as forecast_category,
         source_relation
     from source
     where
