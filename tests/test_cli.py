@@ -298,8 +298,9 @@ def test_build_after_an_upgrade_that_changed_an_incremental_fact_needs_no_full_r
         connection.execute("alter table main_intermediate.int_opportunity_stage_entries drop column built_as_of_date")
     upgraded = runner.invoke(cli.main, build)
     assert upgraded.exit_code == 0, upgraded.output
-    with duckdb.connect(str(database), read_only=True) as connection:
-        columns = {row[0] for row in connection.execute("describe main_intermediate.int_opportunity_stage_entries")}
+    with duckdb.connect(str(database)) as connection:
+        columns = {row[0] for row in
+                   connection.execute("describe main_intermediate.int_opportunity_stage_entries").fetchall()}
     assert "built_as_of_date" in columns
 
 
