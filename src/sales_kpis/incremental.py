@@ -50,6 +50,7 @@ from typing import Any
 
 from sales_kpis.dbt_runner import DbtOptions, EventCallback
 from sales_kpis.project import default_raw_dir, project_dir
+from sales_kpis.warehouse import in_memory, quoted, string_literal
 
 #: Where the runner keeps what it knows of the last build, in the warehouse.
 STATE_SCHEMA = "build_state"
@@ -125,13 +126,11 @@ class Decision:
 
     def store(self, database: Path) -> None:
         """Write the fingerprint and the state into a warehouse file (a --select build: drop them)."""
-        from sales_kpis.warehouse import in_memory
-
         if self.state is None and not self.forget:
             return
-        connection = self.connection or in_memory()
-        connection.execute(f"attach {_quoted(str(database))} as target_warehouse")
-        try:
+        connection, self.connection = self.connection or in_memory(), None
+        try:  # closed whatever fails (a full disk invalidates the attached file)
+            connection.execute(f"attach {string_literal(str(database))} as target_warehouse")
             connection.execute(f"drop schema if exists target_warehouse.{STATE_SCHEMA} cascade")
             if self.state is not None:
                 connection.execute(f"create schema target_warehouse.{STATE_SCHEMA}")
@@ -142,10 +141,9 @@ class Decision:
                     "cast(? as date) as as_of_date, cast(? as integer) as lookback_days, "
                     "cast(? as varchar) as project_hash, cast(current_timestamp as timestamp) as built_at",
                     [self.state["as_of_date"], self.state["lookback_days"], self.state["project_hash"]])
-        finally:
             connection.execute("detach target_warehouse")
-        connection.close()
-        self.connection = None
+        finally:
+            connection.close()
 
 
 # --------------------------------------------------------------------------- settings
@@ -190,17 +188,13 @@ def project_hash(options: DbtOptions) -> str:
 # --------------------------------------------------------------------------- the fingerprint
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def raw_file(raw_dir: Path, table: str) -> tuple[Path, str] | None:
     """The raw file of a contract table and the DuckDB reader of it (as the build binds it), or None."""
     for suffix, reader in ((".parquet", "read_parquet({})"),
                            (".csv", "read_csv({}, header = true, all_varchar = true)")):
         path = raw_dir / f"{table}{suffix}"
         if path.is_file():
-            return path, reader.format(_quoted(str(path.resolve())))
+            return path, reader.format(string_literal(str(path.resolve())))
     return None
 
 
@@ -213,7 +207,7 @@ def fingerprint_sql(table: str, reader: str, columns: list[str]) -> str:
             if spec.get("live") and "is_deleted" in columns else "")
     return f"""
         select
-            {_quoted(table)} as table_name,
+            {string_literal(table)} as table_name,
             {spec['key']} as record_key,
             sum(hash({', '.join(quoted)})) as row_hash,
             sum(hash({', '.join(rest)})) as rest_hash,
@@ -228,8 +222,6 @@ def fingerprint_sql(table: str, reader: str, columns: list[str]) -> str:
 
 def fingerprint(raw_dir: Path):
     """An in-memory DuckDB connection holding table fingerprint: every raw row the incremental facts read."""
-    from sales_kpis.warehouse import in_memory
-
     connection = in_memory()
     # typed and empty: the shape when no raw table is there
     selects = ["select '' as table_name, '' as record_key, cast(0 as hugeint) as row_hash, "
@@ -310,7 +302,7 @@ def decide(options: DbtOptions, published: Path | None) -> Decision:
         return replace(full, reason="--full-refresh")
     if published is None or not published.exists():
         return full  # a first build says nothing: there is nothing to be stale
-    connection.execute(f"attach {_quoted(str(published))} as stored (read_only)")
+    connection.execute(f"attach {string_literal(str(published))} as stored (read_only)")
     try:
         return _compare(connection, full, as_of, lookback, int(setting(options, "incremental_max_gap_days")))
     finally:
@@ -338,7 +330,7 @@ def _compare(connection, full: Decision, as_of: dt.date, lookback: int, max_gap:
         if not found:
             return replace(full, reason=f"the warehouse has no {fact}")
         watermarks.add(connection.execute(
-            f'select max(built_as_of_date) from stored."{found[0][0]}"."{fact}"').fetchone()[0])
+            f"select max(built_as_of_date) from stored.{quoted(found[0][0])}.{quoted(fact)}").fetchone()[0])
     if watermarks - {None} - {last_as_of}:  # an empty fact (no subscriptions) has no watermark
         return replace(full, reason="the incremental facts were written by another build than the last fingerprinted one")
     lookback_start = last_as_of - dt.timedelta(days=lookback)

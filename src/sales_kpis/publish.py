@@ -383,7 +383,12 @@ def build_and_publish(
                                  seeded=seeded)
         try:
             if after_build is not None:
-                after_build(paths.staging)
+                import duckdb
+
+                try:
+                    after_build(paths.staging)
+                except (duckdb.Error, OSError) as error:
+                    raise PublishError(f"cannot write {paths.staging}: {_first_line(error)}") from error
             checkpoint(paths.staging)
         except PublishError:
             _remove(paths.staging)
