@@ -344,10 +344,13 @@ def unprefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
 #: Additive measures summed over source_relation in the union test, and the rows they are summed over.
 ADDITIVE_MEASURES = {
     "kpi_lead_generation": (["leads_created", "sqls", "cohort_sqls", "active_sdrs"], None),
-    "kpi_pipeline_creation": (["stage1_opportunities", "stage1_pipeline_arr", "stage2_pipeline_arr"], None),
+    # rep, team and manager rows are keyed by each connection's own ids: the company rows add up
+    "kpi_pipeline_creation": (["stage1_opportunities", "stage1_pipeline_arr", "stage2_pipeline_arr"],
+                              "level = 'company'"),
     "kpi_pipeline_cohorts": (["cohort_leads", "reached_stage1", "reached_stage2"], None),
     "kpi_funnel_diagnosis": (["leads_created", "sqls", "cohort_sqls_in_window", "active_sdrs"], None),
-    "kpi_new_business": (["won_arr", "lost_arr", "won_opportunities", "new_logos", "paying_accounts"], None),
+    "kpi_new_business": (["won_arr", "lost_arr", "won_opportunities", "new_logos", "paying_accounts"],
+                         "level = 'company'"),
     "kpi_arr_movements": (["starting_arr", "new_arr", "expansion_arr", "churned_arr", "ending_arr",
                            "ending_customers"], None),
     "kpi_retention": (["base_arr", "retained_arr", "gross_retained_arr", "base_customers"], None),

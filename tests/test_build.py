@@ -299,9 +299,9 @@ def test_failing_dataset_exits_non_zero_naming_the_failing_tests(generated_raw_d
         duplicated = connection.execute(f"select min(lead_id) from read_parquet('{generated_raw_dir / 'leads.parquet'}') "
                                         "where not coalesce(is_deleted, false)").fetchone()[0]
     assert "model_rules_stg_crm__leads" in flat, output
-    assert "'rule':'unique_key'" in flat and f"'example_key':'{duplicated}'" in flat, output
+    assert "unique_key(lead_id)" in flat and f"e.g.key{duplicated}" in flat, output
     assert "parseable_crm_opportunities" in flat, output
-    assert "'unparseable_columns':'amount(decimal)'" in flat and "'amount':'twelvethousand'" in flat, output
+    assert "unparseable_columns=amount(decimal)" in flat and "amount=twelvethousand" in flat, output
     assert "buildfailed" in flat, output
 
 

@@ -39,7 +39,9 @@ def test_spark_scratch_keeps_metastore_out_of_the_working_directory(tmp_path: Pa
 
 def test_postgres_connection_reads_the_profile_variables() -> None:
     params = engines.postgres_connection_params({"SALES_KPIS_PG_PORT": "55432", "SALES_KPIS_PG_PASSWORD": "x"})
-    assert params == {"host": "127.0.0.1", "port": 55432, "user": "sales_kpis", "password": "x", "dbname": "sales_kpis"}
+    assert params == {"host": "127.0.0.1", "port": 55432, "user": "sales_kpis", "password": "x", "dbname": "sales_kpis",
+                      "sslmode": "prefer"}
+    assert engines.postgres_connection_params({"SALES_KPIS_PG_SSLMODE": "verify-full"})["sslmode"] == "verify-full"
 
 
 def test_spark_session_is_sized_by_the_environment(tmp_path: Path, monkeypatch) -> None:

@@ -91,31 +91,9 @@ opportunity_leads as (
     where match_rank = 1
 ),
 
--- The latest stage entered by the as-of date: the latest entry time first (an
--- aggregate), then the tie-break (won first, then by name) among the few
--- entries at that time, instead of ranking every entry.
-last_entry_times as (
-    select
-        opportunity_id,
-        max(entered_at) as last_entered_at
-    from stage_entries
-    group by opportunity_id
-),
-
+-- The latest stage entered by the as-of date.
 latest_entries as (
-    select
-        stage_entries.opportunity_id,
-        stage_entries.stage_name,
-        stage_entries.stage_number,
-        row_number() over (
-            partition by stage_entries.opportunity_id
-            order by stage_entries.is_won desc, stage_entries.stage_name asc
-        ) as entry_rank
-    from stage_entries
-    inner join last_entry_times
-        on
-            stage_entries.opportunity_id = last_entry_times.opportunity_id
-            and stage_entries.entered_at = last_entry_times.last_entered_at
+    {{ latest_stage_entries('stage_entries') }}
 ),
 
 reached_pivot as (
@@ -226,9 +204,7 @@ joined as (
     left join stages
         on opportunities.stage_name = stages.stage_name
     left join latest_entries
-        on
-            opportunities.opportunity_id = latest_entries.opportunity_id
-            and latest_entries.entry_rank = 1
+        on opportunities.opportunity_id = latest_entries.opportunity_id
     left join reached_pivot
         on opportunities.opportunity_id = reached_pivot.opportunity_id
     left join conversion_rates

@@ -387,12 +387,15 @@ def _to_date(value) -> dt.date | None:
 
 
 def stamped(table, stamp: BuildStamp):
-    """The table with as_of_date and reporting_currency columns on every row."""
+    """The table with as_of_date and reporting_currency columns on every row (a mart that has one keeps its own)."""
     import pyarrow as pa
 
     rows = table.num_rows
-    table = table.append_column("as_of_date", pa.array([stamp.as_of_date] * rows, pa.date32()))
-    return table.append_column("reporting_currency", pa.array([stamp.reporting_currency] * rows, pa.string()))
+    for name, value, kind in (("as_of_date", stamp.as_of_date, pa.date32()),
+                              ("reporting_currency", stamp.reporting_currency, pa.string())):
+        if name not in table.column_names:
+            table = table.append_column(name, pa.array([value] * rows, kind))
+    return table
 
 
 def with_metric_units(table, units: dict[str, str | None], currency: str):

@@ -97,28 +97,19 @@ stand_ins as (
     where first_saved.first_saved_at is null or first_saved.first_saved_at > opportunities.created_at
 ),
 
+stacked_versions as (
+    select * from saved_versions
+    union all
+    select * from stand_ins
+),
+
 versions as (
     select
-        opportunity_id,
-        is_saved,
-        valid_from,
-        valid_until,
-        close_date,
-        amount,
+        *,
         case
             when is_saved then lag(close_date) over (partition by opportunity_id, is_saved order by valid_from)
         end as previous_close_date
-    from saved_versions
-    union all
-    select
-        opportunity_id,
-        is_saved,
-        valid_from,
-        valid_until,
-        close_date,
-        amount,
-        cast(null as date) as previous_close_date
-    from stand_ins
+    from stacked_versions
 ),
 
 -- Rates looked up once per distinct (currency, date).

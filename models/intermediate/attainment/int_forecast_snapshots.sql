@@ -181,29 +181,8 @@ open_opportunities as (
 ),
 
 -- The stage an open deal was in at T: its latest stage entry by T.
-ranked_entries as (
-    select
-        open_opportunities.forecast_date,
-        open_opportunities.opportunity_id,
-        stage_entries.stage_number,
-        row_number() over (
-            partition by open_opportunities.forecast_date, open_opportunities.opportunity_id
-            order by stage_entries.entered_at desc, stage_entries.is_won desc, stage_entries.stage_name asc
-        ) as entry_rank
-    from open_opportunities
-    inner join stage_entries
-        on
-            open_opportunities.opportunity_id = stage_entries.opportunity_id
-            and stage_entries.entered_at < cast({{ dbt.dateadd('day', 1, 'open_opportunities.forecast_date') }} as {{ dbt.type_timestamp() }})
-),
-
 stage_at_date as (
-    select
-        forecast_date,
-        opportunity_id,
-        stage_number
-    from ranked_entries
-    where entry_rank = 1
+    {{ latest_stage_entries('stage_entries', 'open_opportunities', 'forecast_date') }}
 ),
 
 -- Deals closed in the trailing window up to T, by the stages they had reached by T.

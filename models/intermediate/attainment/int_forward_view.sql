@@ -48,8 +48,6 @@ targets as (
         and metric in ('bookings_arr', 'new_business_arr')
 ),
 
-users as (select * from {{ ref('dim_users') }}),
-
 windows as (
     select
         period_name,
@@ -250,10 +248,7 @@ final as (
         windows.snapshot_date,
         by_level.level,
         by_level.level_key,
-        case
-            when by_level.level = 'team' then by_level.level_key
-            when by_level.level in ('manager', 'rep') then users.full_name
-        end as level_name,
+        {{ level_name('by_level') }} as level_name,
         {%- for term in terms %}
             cast(by_level.{{ term }} as {{ type_money() }}) as {{ term }},
         {%- endfor %}
@@ -275,10 +270,7 @@ final as (
         on {{ same_keys('by_level', 'windows', ['period_name', 'window_name']) }}
     left join company_targets
         on {{ same_keys('by_level', 'company_targets', ['period_name', 'window_name']) }}
-    left join users
-        on
-            by_level.level in ('manager', 'rep')
-            and by_level.level_key = users.user_id
+    {{ level_users_join('by_level') }}
 )
 
 select * from final

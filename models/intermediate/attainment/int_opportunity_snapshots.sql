@@ -5,8 +5,8 @@
     - open at T: created by T and not closed at T (its current stage closed
       and close date on or before T: a deal closed after T was open at T);
     - its stage at T: the last stage it entered by T (stage history; without
-      history, its current stage), ties as in fct_opportunities; its
-      forecast category that stage's (dim_stages);
+      history, its current stage), ties as in fct_opportunities (both:
+      latest_stage_entries); its forecast category that stage's (dim_stages);
     - its expected close date and arr_amount at T: its version valid at T's
       end (int_opportunity_versions).
 -#}
@@ -48,37 +48,8 @@ open_deals as (
             and not (opportunities.is_closed and dated.snapshot_date >= opportunities.close_date)
 ),
 
--- The latest stage entry by T: the latest entry time first (an aggregate),
--- then the tie-break among the few entries at that time.
-last_entry_times as (
-    select
-        open_deals.snapshot_date,
-        open_deals.opportunity_id,
-        max(stage_entries.entered_at) as last_entered_at
-    from open_deals
-    inner join stage_entries
-        on
-            open_deals.opportunity_id = stage_entries.opportunity_id
-            and open_deals.snapshot_cutoff > stage_entries.entered_at
-    group by
-        open_deals.snapshot_date,
-        open_deals.opportunity_id
-),
-
 latest_entries as (
-    select
-        last_entry_times.snapshot_date,
-        stage_entries.opportunity_id,
-        stage_entries.stage_name,
-        row_number() over (
-            partition by last_entry_times.snapshot_date, stage_entries.opportunity_id
-            order by stage_entries.is_won desc, stage_entries.stage_name asc
-        ) as entry_rank
-    from last_entry_times
-    inner join stage_entries
-        on
-            last_entry_times.opportunity_id = stage_entries.opportunity_id
-            and last_entry_times.last_entered_at = stage_entries.entered_at
+    {{ latest_stage_entries('stage_entries', 'open_deals', 'snapshot_date') }}
 ),
 
 final as (
@@ -98,7 +69,6 @@ final as (
         on
             open_deals.snapshot_date = latest_entries.snapshot_date
             and open_deals.opportunity_id = latest_entries.opportunity_id
-            and latest_entries.entry_rank = 1
     left join stages
         on latest_entries.stage_name = stages.stage_name
     left join versions

@@ -137,8 +137,7 @@ window_actuals as (
     inner join metric_daily
         on
             windows.metric = metric_daily.metric
-            and windows.window_start <= metric_daily.metric_date
-            and windows.window_end >= metric_daily.metric_date
+            and {{ in_period('metric_daily.metric_date', 'windows.window_start', 'windows.window_end') }}
             and metric_daily.metric_date <= {{ as_of_date() }}
             and (windows.segment is null or windows.segment = metric_daily.segment)
             and (

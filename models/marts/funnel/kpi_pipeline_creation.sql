@@ -16,8 +16,6 @@ with opportunities as (
 
 periods as (select * from {{ ref('dim_periods') }}),
 
-users as (select * from {{ ref('dim_users') }}),
-
 -- One row per day, segment, lead source and owner for each stage reached, so
 -- the per-grain aggregation reads few rows.
 stage1_daily as (
@@ -82,10 +80,7 @@ final as (
         by_period.source_relation,
         by_period.level,
         by_period.level_key,
-        case
-            when by_period.level = 'team' then by_period.level_key
-            when by_period.level in ('manager', 'rep') then users.full_name
-        end as level_name,
+        {{ level_name('by_period') }} as level_name,
         by_period.segment,
         by_period.lead_source,
         cast(by_period.stage1_opportunities as {{ dbt.type_bigint() }}) as stage1_opportunities,
@@ -98,10 +93,7 @@ final as (
     from by_period
     inner join periods
         on {{ same_keys('by_period', 'periods', ['period_grain', 'period_start']) }}
-    left join users
-        on
-            by_period.level in ('manager', 'rep')
-            and by_period.level_key = users.user_id
+    {{ level_users_join('by_period') }}
 )
 
 select * from final

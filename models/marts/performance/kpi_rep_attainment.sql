@@ -85,8 +85,7 @@ attained as (
     left join activity_by_day
         on
             quotas.user_id = activity_by_day.owner_id
-            and quotas.period_start <= activity_by_day.activity_on
-            and quotas.period_end >= activity_by_day.activity_on
+            and {{ in_period('activity_by_day.activity_on', 'quotas.period_start', 'quotas.period_end') }}
     group by
         quotas.user_id,
         quotas.period_start,
@@ -138,8 +137,7 @@ prior_bookings as (
     left join activity_by_day
         on
             prior_quotas.user_id = activity_by_day.owner_id
-            and prior_quotas.prior_period_start <= activity_by_day.activity_on
-            and prior_quotas.prior_period_end >= activity_by_day.activity_on
+            and {{ in_period('activity_by_day.activity_on', 'prior_quotas.prior_period_start', 'prior_quotas.prior_period_end') }}
             and prior_quotas.prior_measured_through >= activity_by_day.activity_on
     group by
         prior_quotas.user_id,

@@ -20,8 +20,6 @@ with opportunities as (select * from {{ ref('fct_opportunities') }}),
 
 versions as (select * from {{ ref('int_opportunity_versions') }}),
 
-users as (select * from {{ ref('dim_users') }}),
-
 periods as (
     select * from {{ ref('dim_periods') }}
     where period_grain = 'month'
@@ -182,10 +180,7 @@ final as (
         cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 1, 'by_level.month_start')) }} as date) as month_end,
         by_level.level,
         by_level.level_key,
-        case
-            when by_level.level = 'team' then by_level.level_key
-            when by_level.level in ('manager', 'rep') then users.full_name
-        end as level_name,
+        {{ level_name('by_level') }} as level_name,
         case when history_span.has_history then cast(by_level.slipped_deals as {{ dbt.type_bigint() }}) end as slipped_deals,
         case when history_span.has_history then cast(by_level.slipped_arr as {{ type_money() }}) end as slipped_arr,
         case when history_span.has_history then cast(by_level.pulled_in_deals as {{ dbt.type_bigint() }}) end as pulled_in_deals,
@@ -199,10 +194,7 @@ final as (
     cross join history_span
     left join stale_months
         on by_level.month_start = stale_months.month_start
-    left join users
-        on
-            by_level.level in ('manager', 'rep')
-            and by_level.level_key = users.user_id
+    {{ level_users_join('by_level') }}
 )
 
 select * from final

@@ -40,9 +40,7 @@ outcomes as (
         sum(metric_daily.metric_value) as actual_outcome
     from periods
     inner join metric_daily
-        on
-            periods.period_start <= metric_daily.metric_date
-            and periods.period_end >= metric_daily.metric_date
+        on {{ in_period('metric_daily.metric_date', 'periods.period_start', 'periods.period_end') }}
     where periods.period_end <= {{ as_of_date() }}
     group by
         periods.period_grain,

@@ -22,8 +22,6 @@ account_arr as (select * from {{ ref('int_account_arr_monthly') }}),
 
 periods as (select * from {{ ref('dim_periods') }}),
 
-users as (select * from {{ ref('dim_users') }}),
-
 closed_new_business as (
     select
         source_relation,
@@ -149,10 +147,7 @@ final as (
         keys.source_relation,
         keys.level,
         keys.level_key,
-        case
-            when keys.level = 'team' then keys.level_key
-            when keys.level in ('manager', 'rep') then users.full_name
-        end as level_name,
+        {{ level_name('keys') }} as level_name,
         keys.segment,
         cast(coalesce(deals.won_opportunities, 0) as {{ dbt.type_bigint() }}) as won_opportunities,
         cast(coalesce(deals.lost_opportunities, 0) as {{ dbt.type_bigint() }}) as lost_opportunities,
@@ -182,10 +177,7 @@ final as (
         on {{ same_keys('keys', 'logos', row_keys) }}
     left join arr_by_period as arr
         on {{ same_keys('keys', 'arr', row_keys) }}
-    left join users
-        on
-            keys.level in ('manager', 'rep')
-            and keys.level_key = users.user_id
+    {{ level_users_join('keys') }}
 )
 
 select * from final

@@ -6,6 +6,8 @@
     side by side; a level with rows in one window only is 0 in the other).
     What each column means: the doc blocks of its yml.
 -#}
+{%- set windows = {'': 'current', 'prior_': 'prior'} -%}
+{%- set terms = ['closed_won_arr', 'quota_or_target', 'open_pipeline_arr', 'weighted_pipeline_arr'] -%}
 with forward_view as (select * from {{ ref('int_forward_view') }}),
 
 periods as (select * from {{ ref('int_forward_periods') }}),
@@ -15,15 +17,12 @@ sides as (
         period_name,
         level,
         level_key,
-        max(level_name) as level_name,
-        sum(case when window_name = 'current' then closed_won_arr else 0 end) as closed_won_arr,
-        sum(case when window_name = 'current' then quota_or_target else 0 end) as quota_or_target,
-        sum(case when window_name = 'current' then open_pipeline_arr else 0 end) as open_pipeline_arr,
-        sum(case when window_name = 'current' then weighted_pipeline_arr else 0 end) as weighted_pipeline_arr,
-        sum(case when window_name = 'prior' then closed_won_arr else 0 end) as prior_closed_won_arr,
-        sum(case when window_name = 'prior' then quota_or_target else 0 end) as prior_quota_or_target,
-        sum(case when window_name = 'prior' then open_pipeline_arr else 0 end) as prior_open_pipeline_arr,
-        sum(case when window_name = 'prior' then weighted_pipeline_arr else 0 end) as prior_weighted_pipeline_arr
+        {%- for prefix, window_name in windows.items() %}
+            {%- for term in terms %}
+                sum(case when window_name = '{{ window_name }}' then {{ term }} else 0 end) as {{ prefix }}{{ term }},
+            {%- endfor %}
+        {%- endfor %}
+        max(level_name) as level_name
     from forward_view
     group by
         period_name,
@@ -34,13 +33,16 @@ sides as (
 remaining as (
     select
         *,
-        case when quota_or_target > closed_won_arr then quota_or_target - closed_won_arr else 0 end as remaining_target,
-        case
-            when prior_quota_or_target > prior_closed_won_arr then prior_quota_or_target - prior_closed_won_arr else 0
-        end as prior_remaining_target
+        {%- for prefix in windows %}
+            case
+                when {{ prefix }}quota_or_target > {{ prefix }}closed_won_arr then {{ prefix }}quota_or_target - {{ prefix }}closed_won_arr else 0
+            end as {{ prefix }}remaining_target{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from sides
 ),
 
+-- The current window's figures, then the prior window's dates and the same
+-- figures, named prior_.
 final as (
     select
         remaining.period_name,
@@ -53,23 +55,19 @@ final as (
         remaining.level,
         remaining.level_key,
         remaining.level_name,
-        cast(remaining.closed_won_arr as {{ type_money() }}) as closed_won_arr,
-        cast(remaining.quota_or_target as {{ type_money() }}) as quota_or_target,
-        cast(remaining.remaining_target as {{ type_money() }}) as remaining_target,
-        cast(remaining.open_pipeline_arr as {{ type_money() }}) as open_pipeline_arr,
-        cast(remaining.weighted_pipeline_arr as {{ type_money() }}) as weighted_pipeline_arr,
-        {{ ratio('remaining.open_pipeline_arr', 'remaining.remaining_target') }} as coverage,
-        {{ ratio('remaining.weighted_pipeline_arr', 'remaining.remaining_target') }} as weighted_coverage,
-        periods.prior_period_start,
-        periods.prior_period_end,
-        periods.prior_as_of_date,
-        cast(remaining.prior_closed_won_arr as {{ type_money() }}) as prior_closed_won_arr,
-        cast(remaining.prior_quota_or_target as {{ type_money() }}) as prior_quota_or_target,
-        cast(remaining.prior_remaining_target as {{ type_money() }}) as prior_remaining_target,
-        cast(remaining.prior_open_pipeline_arr as {{ type_money() }}) as prior_open_pipeline_arr,
-        cast(remaining.prior_weighted_pipeline_arr as {{ type_money() }}) as prior_weighted_pipeline_arr,
-        {{ ratio('remaining.prior_open_pipeline_arr', 'remaining.prior_remaining_target') }} as prior_coverage,
-        {{ ratio('remaining.prior_weighted_pipeline_arr', 'remaining.prior_remaining_target') }} as prior_weighted_coverage,
+        {%- for prefix in windows %}
+            {%- if prefix %}
+                periods.prior_period_start,
+                periods.prior_period_end,
+                periods.prior_as_of_date,
+            {%- endif %}
+            {%- for term in ['closed_won_arr', 'quota_or_target', 'remaining_target', 'open_pipeline_arr', 'weighted_pipeline_arr'] %}
+                cast(remaining.{{ prefix ~ term }} as {{ type_money() }}) as {{ prefix ~ term }},
+            {%- endfor %}
+            {%- set remaining_target = 'remaining.' ~ prefix ~ 'remaining_target' %}
+            {{ ratio('remaining.' ~ prefix ~ 'open_pipeline_arr', remaining_target) }} as {{ prefix }}coverage,
+            {{ ratio('remaining.' ~ prefix ~ 'weighted_pipeline_arr', remaining_target) }} as {{ prefix }}weighted_coverage,
+        {%- endfor %}
         periods.days_into_period
     from remaining
     inner join periods
