@@ -280,6 +280,49 @@ def test_hubspot_marts_equal_the_canonical_marts(built_warehouse, hubspot_wareho
     print(f"\nHubSpot rendition: {marts} marts, {rows} rows equal to the canonical build (ids translated)")
 
 
+#: Each deal's expected close date and amount as the models read opportunity_history (int_opportunity_versions),
+#: one row per change: a save that changes neither (Salesforce's OpportunityHistory has a row for every save,
+#: stage changes included) is not a change.
+VERSION_CHANGES = """
+    select opportunity_id, is_saved, valid_from, close_date, amount, arr_amount
+    from (
+        select *,
+            lag(close_date) over deal as previous_close_date_value,
+            lag(amount) over deal as previous_amount,
+            row_number() over deal as version_number
+        from {relation}
+        window deal as (partition by opportunity_id order by valid_from)
+    ) as versions
+    where version_number = 1 or close_date is distinct from previous_close_date_value
+        or amount is distinct from previous_amount
+"""
+
+
+def version_changes(database: Path) -> pd.DataFrame:
+    with connect(database) as connection:
+        schema = connection.execute("select table_schema from information_schema.tables "
+                                    "where table_name = 'int_opportunity_versions'").fetchone()[0]
+        return connection.execute(VERSION_CHANGES.format(relation=f"{schema}.int_opportunity_versions")).df()
+
+
+@pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
+def test_opportunity_history_equals_the_canonical_one(crm, built_warehouse, request):
+    """The CRM's history (Salesforce's OpportunityHistory, HubSpot's deal property history) gives the same
+    changes of each deal's expected close date and amount, at the same moments, as the canonical
+    opportunity_history (HubSpot saves only the property that changed: a null keeps the value)."""
+    warehouse = request.getfixturevalue(f"{crm}_warehouse")
+    expected = version_changes(built_warehouse.database)
+    if crm == "hubspot":
+        expected = translate_ids(expected, request.getfixturevalue("hubspot_rendition").id_maps)
+    actual = version_changes(warehouse)
+    changes = int(expected["is_saved"].sum())
+    assert changes > len(expected["opportunity_id"].unique()), "the canonical data has changes after creation"
+    problems: list[str] = []
+    rows = compare_frame("opportunity_history changes", expected, actual, problems)
+    assert not problems, "\n".join(problems)
+    print(f"\n{crm}: {rows} versions ({changes} saved changes) equal to the canonical build")
+
+
 @pytest.mark.parametrize("crm", ["salesforce", "hubspot"])
 def test_stage_forecast_categories_come_from_the_crm(crm, request):
     """The stages config gives no category: every stage a current deal is in takes the CRM's (Salesforce's

@@ -359,6 +359,26 @@ def test_progress_prints_at_its_rate_when_piped():
                      "dbt build: 1/3 nodes done in 15 s, slowest running: fct_b (0 s)"]
 
 
+def test_progress_piped_never_prints_the_same_line_twice():
+    import io
+
+    from sales_kpis.terminal import DbtProgress, Progress, make_console
+
+    now = [0.0]
+    out = io.StringIO()
+    progress = Progress(make_console(file=out), "dbt build", interval=15, clock=lambda: now[0])
+    tracker = DbtProgress(progress, clock=lambda: now[0])
+    tracker.started = 0.0
+    with progress:
+        tracker.on_event("total", total=1)
+        tracker.on_event("start", "kpi_a")
+        now[0] = 20.0
+        tracker.on_event("finish", "kpi_a")  # 15 s since the last line: printed
+        tracker.__exit__(None, None, None)  # the closing line is the same: not printed again
+    assert out.getvalue().splitlines() == ["dbt build", "dbt build: 0/1 nodes done in 0 s",
+                                           "dbt build: 1/1 nodes done in 20 s"]
+
+
 def test_dbt_events_become_progress_events():
     from types import SimpleNamespace as Event
 

@@ -270,7 +270,8 @@ def test_finance_bundle_sheets_headers_stamps_and_totals(built_warehouse, wareho
     from openpyxl import load_workbook
 
     workbook = load_workbook(out)
-    assert workbook.sheetnames == ["About", "Rep attainment", "Team attainment", "Org attainment"]
+    assert workbook.sheetnames == ["About", "Rep attainment", "Team attainment", "Org attainment",
+                                   "Commit and best case", "Pipeline coverage"]
 
     as_of = built_warehouse.scalar(f"select as_of_date from {built_warehouse.relation('build_metadata')}")
     stamp = about(workbook)
@@ -317,6 +318,47 @@ def test_finance_bundle_sheets_headers_stamps_and_totals(built_warehouse, wareho
         org_count, org_target = connection.execute("select count(*), sum(target_value) from kpi_org_attainment").fetchone()
     assert len(org) == org_count
     assert abs(sum(Decimal(str(row["Target"])) for row in org) - Decimal(org_target)) < Decimal("0.000001")
+
+
+def test_finance_bundle_has_commit_and_coverage_as_in_the_warehouse(warehouse_copy, tmp_path):
+    """The forward view's sheets: one row per period and level, amounts to the cent, coverage a multiple and
+    commit attainment a percentage, the company's figures as the mart has them."""
+    import duckdb
+    from openpyxl import load_workbook
+
+    export_finance_bundle(warehouse_copy, tmp_path / "bundle.xlsx")
+    workbook = load_workbook(tmp_path / "bundle.xlsx")
+    with duckdb.connect(str(warehouse_copy), read_only=True) as connection:
+        coverage = {row[0]: row[1:] for row in connection.execute(
+            "select period_name, open_pipeline_arr, remaining_target, coverage, prior_coverage "
+            "from kpi_pipeline_coverage where level = 'company'").fetchall()}
+        commit = {row[0]: row[1:] for row in connection.execute(
+            "select period_name, commit_forecast_arr, quota_or_target, commit_attainment "
+            "from kpi_forecast_categories where level = 'company'").fetchall()}
+        counts = [connection.execute(f"select count(*) from {mart}").fetchone()[0]
+                  for mart in ("kpi_forecast_categories", "kpi_pipeline_coverage")]
+    header, rows = sheet_rows(workbook, "Pipeline coverage")
+    assert len(rows) == counts[1]
+    for label in ("Period", "Level", "Open pipeline (USD)", "Remaining target (USD)", "Coverage",
+                  "Previous period: coverage"):
+        assert label in header, label
+    company = {row["Period"]: row for row in rows if row["Level"] == "company"}
+    assert set(company) == set(coverage) == {"this_quarter", "next_quarter", "this_year"}
+    for period, (pipeline, remaining, ratio, prior) in coverage.items():
+        got = company[period]
+        assert money(got["Open pipeline (USD)"]) == pipeline and money(got["Remaining target (USD)"]) == remaining
+        assert got["Coverage"] == pytest.approx(ratio) and got["Previous period: coverage"] == pytest.approx(prior)
+    sheet = workbook["Pipeline coverage"]
+    assert sheet.cell(row=2, column=header.index("Coverage") + 1).number_format == '0.00"×"'
+    header, rows = sheet_rows(workbook, "Commit and best case")
+    assert len(rows) == counts[0]
+    company = {row["Period"]: row for row in rows if row["Level"] == "company"}
+    for period, (forecast, target, attainment) in commit.items():
+        got = company[period]
+        assert money(got["Closed won + commit (USD)"]) == forecast and money(got["Quota or target (USD)"]) == target
+        assert got["Commit attainment"] == pytest.approx(attainment)
+    assert workbook["Commit and best case"].cell(row=2, column=header.index("Commit attainment") + 1).number_format \
+        == "0.0%"
 
 
 def test_the_about_sheet_defines_every_exported_column(warehouse_copy, tmp_path):

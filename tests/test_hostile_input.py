@@ -163,12 +163,26 @@ def test_validate_prints_markup_in_a_value_as_written(runner, markup_raw, value)
     assert f"stage '{value}' is not in the stages config" in result.output
 
 
+#: Each command that prints a path it was given: its arguments (DIR: a directory with markup in its name)
+#: and what it must print.
+PATH_MESSAGES = {
+    "build": (["build", "--raw-dir", "DIR", "--database", "TMP/wh.duckdb"], "--raw-dir DIR: no such directory"),
+    "import": (["import", "olist", "DIR", "--out", "TMP/out"], "import failed: DIR is not a directory"),
+    "report": (["report", "--out", "TMP/report", "--database", "DIR/wh.duckdb"], "no warehouse at DIR/wh.duckdb"),
+    "export": (["export", "--mart", "kpi_new_business", "--out", "TMP/x.csv", "--database", "DIR/wh.duckdb"],
+               "no warehouse at DIR/wh.duckdb"),
+}
+
+
 @pytest.mark.parametrize("directory", ["[red]nope[/red]", "[/x]"])
-def test_markup_in_an_option_is_printed_as_written(runner, tmp_path, directory):
-    result = runner.invoke(cli.main, ["build", "--raw-dir", str(tmp_path / directory),
-                                      "--database", str(tmp_path / "wh.duckdb")])
+@pytest.mark.parametrize("command", sorted(PATH_MESSAGES))
+def test_markup_in_an_option_is_printed_as_written(runner, tmp_path, directory, command):
+    arguments, expected = PATH_MESSAGES[command]
+    def placed(text: str) -> str:
+        return text.replace("DIR", str(tmp_path / directory)).replace("TMP", str(tmp_path))
+    result = runner.invoke(cli.main, [placed(argument) for argument in arguments])
     assert result.exit_code == 1, result.output
-    assert f"--raw-dir {tmp_path / directory}: no such directory" in result.output
+    assert placed(expected) in result.output
 
 
 # --------------------------------------------------------------------------- an amount beyond the money type

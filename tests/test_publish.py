@@ -68,6 +68,14 @@ def read_value(path: Path) -> int:
 # --------------------------------------------------------------------------- the pieces, on small files
 
 
+def test_each_published_file_keeps_its_own_parse_state(tmp_path):
+    """Two warehouses of one name in two directories are two dbt profiles: one target directory each."""
+    first, second = PublishPaths(tmp_path / "a" / "wh.duckdb"), PublishPaths(tmp_path / "b" / "wh.duckdb")
+    assert first.target_path != second.target_path
+    assert first.target_path == PublishPaths(tmp_path / "a" / "wh.duckdb").target_path
+    assert first.target_path.name.startswith("wh.duckdb-")
+
+
 def test_paths_are_siblings_of_the_published_file(tmp_path):
     paths = PublishPaths(tmp_path / "sales_kpis.duckdb")
     assert paths.staging == tmp_path / "sales_kpis.building.duckdb"

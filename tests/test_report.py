@@ -112,7 +112,8 @@ def test_rates_are_re_aggregated_from_their_published_columns(report_page, built
     shown = [definitions.column(mart, column).rate for spec in CHARTS for _, mart, column in spec.defines]
     names = {name for rate in shown if rate is not None for name in (rate.numerator, rate.denominator)}
     assert {"retained_arr", "base_arr", "reached_stage2", "cohort_leads"} <= names
-    drawn = {"target_value", "actual_value"}  # the org chart's bars: drawn as they are, never divided
+    # the org chart's bars and the commit chart's target markers: drawn as they are, never divided
+    drawn = {"target_value", "actual_value", "quota_or_target"}
     source = inspect.getsource(report)
     assert not [name for name in names - drawn if re.search(rf"\b{name}\b", source)]
     # ... and the numbers are the marts' (NRR of the last month, all segments).
@@ -222,6 +223,33 @@ def test_target_bar_labels_are_short(report_page):
     labels = [text for trace in figure.data for text in trace.text]
     assert labels and all(len(text) <= 7 for text in labels), labels
     assert {trace.orientation for trace in figure.data} == {"h"}
+
+
+def test_coverage_and_commit_show_the_marts_figures(report_page, built_warehouse):
+    """Coverage and its prior per period as the mart publishes them (company rows), commit stacked on closed
+    won up to the quota or target, and the reps with most slipped ARR of this quarter's months, most first."""
+    figure = panel(report_page, "coverage_commit").figure
+    relation = built_warehouse.relation("kpi_pipeline_coverage")
+    published = {name: (coverage, prior) for name, coverage, prior in built_warehouse.query(
+        f"select period_name, coverage, prior_coverage from {relation} where level = 'company' "
+        "order by period_grain, period_start")}
+    bars = {trace.name: trace for trace in figure.data if trace.type == "bar"}
+
+    def same(got, want):
+        return (want is None and (got is None or got != got)) or (want is not None and abs(got - want) <= 1e-9)
+
+    assert all(same(got, want) for got, want in zip(bars["Coverage"].y, [c for c, _ in published.values()]))
+    assert all(same(got, want) for got, want in zip(bars["Previous period, same point"].y,
+                                                    [p for _, p in published.values()]))
+    commit = bars["Commit"]
+    assert list(commit.base) == list(bars["Closed won"].y)
+    target = next(trace for trace in figure.data if trace.name == "Quota or target")
+    categories = dict(built_warehouse.query(f"select period_name, quota_or_target from "
+                                            f"{built_warehouse.relation('kpi_forecast_categories')} where level = 'company'"))
+    assert list(target.y) == [float(categories[name]) for name in published]
+    slipped = [trace for trace in figure.data if trace.name == "Slipped ARR"]
+    assert slipped, "the session data has slips (opportunity_history)"
+    assert list(slipped[0].x) == sorted(slipped[0].x, reverse=True) and len(slipped[0].x) <= 5
 
 
 def test_each_sdr_line_has_its_own_colour(report_page):

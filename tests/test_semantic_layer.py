@@ -54,6 +54,9 @@ RET = ("kpi_retention", "period_start")
 REP = ("kpi_rep_attainment", "period_start")
 TEAM = ("kpi_team_attainment", "period_start")
 SDR = ("kpi_sdr_roi", "month_start")
+COV = ("kpi_pipeline_coverage", "period_start")
+CAT = ("kpi_forecast_categories", "period_start")
+SLIP = ("kpi_deal_slippage", "month_start")
 EXPECTED = {
     "leads": (*LEAD, "leads_created", None, "count", "native"),
     "mqls": (*LEAD, "mqls", None, "count", "native"),
@@ -98,13 +101,44 @@ EXPECTED = {
     "sdr_won_arr": (*SDR, "won_arr", None, "money", "sum"),
     "sdr_cost": (*SDR, "monthly_cost", None, "money", "sum"),
     "sdr_roi": (*SDR, "won_arr", "monthly_cost", "rate", "sum"),
+    "rep_prior_period_bookings_arr_to_date": (*REP, "prior_period_bookings_arr_to_date", None, "money", "sum"),
+    "rep_prior_period_quota": (*REP, "prior_period_quota_amount", None, "money", "sum"),
+    "rep_prior_period_attainment_to_date": (*REP, "prior_period_bookings_arr_to_date", "prior_period_quota_amount",
+                                            "rate", "sum"),
+    "coverage_open_pipeline_arr": (*COV, "open_pipeline_arr", None, "money", "sum"),
+    "coverage_weighted_pipeline_arr": (*COV, "weighted_pipeline_arr", None, "money", "sum"),
+    "remaining_target": (*COV, "remaining_target", None, "money", "sum"),
+    "pipeline_coverage": (*COV, "open_pipeline_arr", "remaining_target", "rate", "sum"),
+    "weighted_pipeline_coverage": (*COV, "weighted_pipeline_arr", "remaining_target", "rate", "sum"),
+    "prior_open_pipeline_arr": (*COV, "prior_open_pipeline_arr", None, "money", "sum"),
+    "prior_weighted_pipeline_arr": (*COV, "prior_weighted_pipeline_arr", None, "money", "sum"),
+    "prior_remaining_target": (*COV, "prior_remaining_target", None, "money", "sum"),
+    "prior_pipeline_coverage": (*COV, "prior_open_pipeline_arr", "prior_remaining_target", "rate", "sum"),
+    "prior_weighted_pipeline_coverage": (*COV, "prior_weighted_pipeline_arr", "prior_remaining_target", "rate", "sum"),
+    "forecast_closed_won_arr": (*CAT, "closed_won_arr", None, "money", "sum"),
+    "commit_arr": (*CAT, "commit_arr", None, "money", "sum"),
+    "best_case_arr": (*CAT, "best_case_arr", None, "money", "sum"),
+    "category_pipeline_arr": (*CAT, "pipeline_arr", None, "money", "sum"),
+    "commit_forecast_arr": (*CAT, "commit_forecast_arr", None, "money", "sum"),
+    "best_case_forecast_arr": (*CAT, "best_case_forecast_arr", None, "money", "sum"),
+    "quota_or_target": (*CAT, "quota_or_target", None, "money", "sum"),
+    "commit_attainment": (*CAT, "commit_forecast_arr", "quota_or_target", "rate", "sum"),
+    "best_case_attainment": (*CAT, "best_case_forecast_arr", "quota_or_target", "rate", "sum"),
+    "slipped_deals": (*SLIP, "slipped_deals", None, "count", "sum"),
+    "slipped_arr": (*SLIP, "slipped_arr", None, "money", "sum"),
+    "pulled_in_deals": (*SLIP, "pulled_in_deals", None, "count", "sum"),
+    "pulled_in_arr": (*SLIP, "pulled_in_arr", None, "money", "sum"),
+    "stale_deals": (*SLIP, "stale_deals", None, "count", "last"),
 }
 MONTH_GRAIN_MARTS = {"kpi_lead_generation", "kpi_pipeline_creation", "kpi_new_business", "kpi_arr_movements",
                      "kpi_retention"}
 #: The rows a mart's metrics read: the month rows of the marts with a period grain, the team rows of team attainment.
 MART_ROWS = {**{mart: "period_grain = 'month'" for mart in MONTH_GRAIN_MARTS}, "kpi_team_attainment": "rollup_type = 'team'"}
-#: The rows of the marts with levels (company, team, manager, rep) that the metrics read: the company's.
-LEVEL_ROWS = {mart: "level = 'company'" for mart in ("kpi_pipeline_creation", "kpi_new_business")}
+#: The rows of the marts with levels (company, team, manager, rep) that the metrics read: the company's; of the
+#: forward view's coverage and categories, the quarter rows.
+LEVEL_ROWS = {mart: "level = 'company'" for mart in ("kpi_pipeline_creation", "kpi_new_business", "kpi_deal_slippage")}
+LEVEL_ROWS.update({mart: "level = 'company' and period_grain = 'quarter'"
+                   for mart in ("kpi_pipeline_coverage", "kpi_forecast_categories")})
 
 
 def defined_metrics() -> list[str]:
@@ -309,8 +343,9 @@ def expected_values(connection, metric: str, grain: str) -> dict[str, float]:
                 day, value, base = max(members)
                 rows.append((start, value, base))
             else:
-                rows.append((start, sum(float(value or 0) for _, value, _ in members),
-                             sum(float(base or 0) for _, _, base in members) if denominator else None))
+                # a period whose months are all null (a measure with nothing to measure yet) is null, as in mf
+                rows.append((start, total(value for _, value, _ in members),
+                             total(base for _, _, base in members) if denominator else None))
     result = {}
     for start, value, base in rows:
         if denominator:
@@ -320,6 +355,12 @@ def expected_values(connection, metric: str, grain: str) -> dict[str, float]:
         elif value is not None:
             result[start[:10]] = float(value)
     return result
+
+
+def total(values) -> float | None:
+    """The sum of the non-null values; null when every value is null."""
+    present = [float(value) for value in values if value is not None]
+    return sum(present) if present else None
 
 
 def agree(kind: str, got: float, want: float) -> bool:

@@ -64,7 +64,7 @@ def dump_dom(page: Path, budget_ms: int = 15_000, timeout: float = 180) -> str:
     return _run(page, [f"--virtual-time-budget={budget_ms}", "--dump-dom"], timeout).stdout
 
 
-def screenshot(page: Path, png: Path, width: int = 1400, height: int = 3400, budget_ms: int = 15_000,
+def screenshot(page: Path, png: Path, width: int = 1400, height: int = 4000, budget_ms: int = 15_000,
                timeout: float = 180) -> Path:
     """A PNG of the page at width × height pixels."""
     png = Path(png).resolve()

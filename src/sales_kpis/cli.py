@@ -248,36 +248,34 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
 @click.option("--screenshot", "screenshot_png", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also save a PNG of the page (headless Chromium).")
 def report(out_dir: Path, database: Path | None, currency: str | None, screenshot_png: Path | None) -> None:
     """Write a self-contained HTML dashboard of the headline KPIs (no server or network needed to view it)."""
-    from rich.markup import escape
-
     from sales_kpis.report import ReportError, write_report
 
     database = database or default_database()
     if not Path(database).exists():
-        console.print(f"[red]no warehouse at {escape(str(database))}[/red]: run `sales-kpis build` first")
+        console.print(f"[red]no warehouse at {literal(database)}[/red]: run `sales-kpis build` first")
         sys.exit(1)
     try:
         result = write_report(database, out_dir, currency=currency)
     except ReportError as error:
-        console.print("[red]report not written:[/red] " + escape(str(error)))
+        console.print(f"[red]report not written:[/red] {literal(error)}")
         sys.exit(1)
     console.print(f"wrote {result.path} (as of {result.context.as_of}, {result.context.currency}): "
                   f"{len(result.with_data)} of {len(result.panels)} charts have data", markup=False)
     for panel in result.without_data:
-        console.print("[yellow]no data[/yellow] " + escape(f"{panel.title}: {panel.missing}"))
+        console.print(f"[yellow]no data[/yellow] {literal(f'{panel.title}: {panel.missing}')}")
     if screenshot_png is not None:
         from sales_kpis.browser import NoChromium, screenshot
 
         try:
             console.print(f"screenshot {screenshot(result.path, screenshot_png)}", markup=False)
         except NoChromium as error:
-            console.print("[red]no screenshot:[/red] " + escape(str(error)))
+            console.print(f"[red]no screenshot:[/red] {literal(error)}")
             sys.exit(1)
 
 
 @main.command()
 @click.option("--mart", "mart", default=None, help="The mart to export, e.g. kpi_rep_attainment.")
-@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment in one workbook (--out PATH.xlsx).")
+@click.option("--finance-bundle", is_flag=True, help="Rep, team and org attainment, commit and coverage in one workbook (--out PATH.xlsx).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default=None,
               help="File format (default: from the --out suffix).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
@@ -286,8 +284,6 @@ def report(out_dir: Path, database: Path | None, currency: str | None, screensho
 @click.option("--column-names", is_flag=True, help="Keep the marts' column names instead of finance labels.")
 def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
     """Write a mart (or the finance bundle) to CSV, Parquet or Excel, stamped with the as-of date."""
-    from rich.markup import escape
-
     from sales_kpis.export import ExportError, export_finance_bundle, export_mart
 
     if bool(mart) == bool(finance_bundle):
@@ -298,7 +294,7 @@ def export(mart, finance_bundle, fmt, out, database, column_names) -> None:
         else:
             result = export_mart(database or default_database(), mart, fmt, out, column_names=column_names)
     except ExportError as error:
-        console.print("[red]export failed:[/red] " + escape(str(error)))
+        console.print(f"[red]export failed:[/red] {literal(error)}")
         sys.exit(1)
     for sheet in result.sheets:
         period = f"{sheet.first_period} .. {sheet.last_period}" if sheet.first_period else "no period"
@@ -331,18 +327,18 @@ def import_dataset(dataset: str, source_dir: Path, out_dir: Path) -> None:
 
     module_name, function_name, _what = IMPORTERS[dataset]
     if not source_dir.is_dir():
-        console.print(f"[red]import failed:[/red] {source_dir} is not a directory")
+        console.print(f"[red]import failed:[/red] {literal(source_dir)} is not a directory")
         sys.exit(1)
     function = getattr(importlib.import_module(f"sales_kpis.importers.{module_name}"), function_name)
     try:
         counts = function(source_dir, out_dir)
     except FileNotFoundError as error:
-        console.print(f"[red]import failed:[/red] {dataset}: a source file is missing: {error.filename or error}")
+        console.print(f"[red]import failed:[/red] {dataset}: a source file is missing: {literal(error.filename or error)}")
         sys.exit(1)
     except KeyError as error:
-        console.print(f"[red]import failed:[/red] {dataset}: a source file lacks the column {error}")
+        console.print(f"[red]import failed:[/red] {dataset}: a source file lacks the column {literal(error)}")
         sys.exit(1)
-    table = Table("table", "rows", title=f"Wrote {out_dir} from {dataset}")
+    table = Table("table", "rows", title=literal(f"Wrote {out_dir} from {dataset}"))
     for name, rows in counts.items():
         table.add_row(name, f"{rows:,}")
     console.print(table)
@@ -350,8 +346,8 @@ def import_dataset(dataset: str, source_dir: Path, out_dir: Path) -> None:
 
     last_day = latest_event_day(out_dir)
     as_of = f"--as-of {last_day}" if last_day else "--as-of <the data's last day>"
-    console.print(f"the data runs to {last_day or '(no dated event)'}; next: sales-kpis validate --raw-dir {out_dir} "
-                  f"&& sales-kpis build --raw-dir {out_dir} {as_of}")
+    console.print(literal(f"the data runs to {last_day or '(no dated event)'}; next: sales-kpis validate --raw-dir "
+                          f"{out_dir} && sales-kpis build --raw-dir {out_dir} {as_of}"))
 
 
 @main.command()

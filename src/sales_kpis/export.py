@@ -52,11 +52,14 @@ from sales_kpis.files import replaced
 
 FORMATS = ("csv", "parquet", "xlsx")
 
-#: The finance bundle: rep, team and org attainment, one sheet each (sheet title per mart).
+#: The finance bundle: rep, team and org attainment, then commit and coverage of this quarter, the next and
+#: this year, one sheet each (sheet title per mart).
 FINANCE_BUNDLE: list[tuple[str, str]] = [
     ("kpi_rep_attainment", "Rep attainment"),
     ("kpi_team_attainment", "Team attainment"),
     ("kpi_org_attainment", "Org attainment"),
+    ("kpi_forecast_categories", "Commit and best case"),
+    ("kpi_pipeline_coverage", "Pipeline coverage"),
 ]
 
 #: Labels of known columns; a money column's label gets the reporting currency's code.
@@ -139,6 +142,37 @@ LABELS: dict[str, str] = {
     "actual_value": "Actual",
     "gap": "Gap to target",
     "pace": "Pace",
+    # the forward view: commit and coverage by period and level
+    "period_name": "Period",
+    "level": "Level",
+    "level_key": "Team, manager or rep ID",
+    "level_name": "Team or name",
+    "closed_won_arr": "Closed won",
+    "commit_arr": "Commit",
+    "best_case_arr": "Best case",
+    "pipeline_arr": "Pipeline (category)",
+    "commit_forecast_arr": "Closed won + commit",
+    "best_case_forecast_arr": "Closed won + commit + best case",
+    "quota_or_target": "Quota or target",
+    "quota_or_target_source": "Quota or target from",
+    "commit_attainment": "Commit attainment",
+    "best_case_attainment": "Best-case attainment",
+    "remaining_target": "Remaining target",
+    "open_pipeline_arr": "Open pipeline",
+    "weighted_pipeline_arr": "Weighted open pipeline",
+    "coverage": "Coverage",
+    "weighted_coverage": "Weighted coverage",
+    "days_into_period": "Days into period",
+    "prior_period_start": "Previous period start",
+    "prior_period_end": "Previous period end",
+    "prior_as_of_date": "Previous period seen on",
+    "prior_closed_won_arr": "Previous period: closed won",
+    "prior_quota_or_target": "Previous period: quota or target",
+    "prior_remaining_target": "Previous period: remaining target",
+    "prior_open_pipeline_arr": "Previous period: open pipeline",
+    "prior_weighted_pipeline_arr": "Previous period: weighted open pipeline",
+    "prior_coverage": "Previous period: coverage",
+    "prior_weighted_coverage": "Previous period: weighted coverage",
     # stamp
     "as_of_date": "As-of date",
     "reporting_currency": "Reporting currency",
@@ -698,7 +732,7 @@ def export_mart(database: Path, mart: str, fmt: str | None, out: Path, column_na
 
 def export_finance_bundle(database: Path, out: Path, marts: list[tuple[str, str]] | None = None,
                           column_names: bool = False) -> ExportResult:
-    """Rep, team and org attainment in one workbook (one sheet each, an About sheet first).
+    """Rep, team and org attainment, commit and coverage in one workbook (one sheet each, an About sheet first).
 
     Marts the warehouse does not have are left out and named in the result and
     on the About sheet; at least one must exist.

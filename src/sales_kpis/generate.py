@@ -1572,6 +1572,8 @@ class _Generator:
             for sg in range(3):
                 rows.append((metric, SEGMENTS[sg], None, per_seg[sg]))
             rows.append((metric, None, None, per_seg.sum(axis=0)))
+        # the company's bookings target (what coverage and commit are measured against): new business + expansion
+        rows.append(("bookings_arr", None, None, (seg_targets["new_business_arr"] + seg_targets["expansion_arr"]).sum(axis=0)))
         for metric in ("sqls", "stage1_opportunities"):
             rows.append((metric, None, None, np.maximum(1.0, np.round(plan(actual[(metric, None)], 1.3, flat_phase)))))
         # the AI Assistant's launch plan: a linear ramp per quarter from launch to the end of the

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import os
 import shutil
 import stat
@@ -102,8 +103,11 @@ class PublishPaths:
         share one parse state. Each keeps its own (target/ for dbt run
         directly, this one for the runner), so going back and forth between
         them re-parses nothing (docs/decisions/0038-one-parse-state.md).
+        Named by the file and a digest of its full path: two warehouses of
+        one name in two directories keep a parse state each.
         """
-        return project_dir() / "target" / "publish" / self.published.name
+        digest = hashlib.sha256(str(self.published).encode("utf-8")).hexdigest()[:12]
+        return project_dir() / "target" / "publish" / f"{self.published.name}-{digest}"
 
 
 @dataclass

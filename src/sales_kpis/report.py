@@ -693,6 +693,145 @@ def chart_sdr_roi(warehouse: Warehouse, context: ReportContext):
     return figure, note
 
 
+def _multiple(value: Any) -> str:
+    """A coverage for the notes: 2.3×, or n/a when there is none (nothing remains of the target)."""
+    return "n/a" if value is None or value != value else f"{float(value):.1f}×"
+
+
+def _share(value: Any) -> str:
+    return "n/a" if value is None or value != value else f"{float(value):.0%}"
+
+
+def _period_label(row: Any) -> str:
+    """This quarter's and next quarter's fiscal names (Q4 FY2026), the year's (FY2026)."""
+    if row["period_grain"] == "quarter":
+        return f"Q{int(row['fiscal_quarter'])} FY{int(row['fiscal_year'])}"
+    return f"FY{int(row['fiscal_year'])}"
+
+
+#: Reps listed with the most slipped ARR.
+SLIPPED_REPS = 5
+
+
+def chart_coverage_commit(warehouse: Warehouse, context: ReportContext):
+    """This quarter, the next and this fiscal year (company): coverage and weighted coverage beside the previous
+    period's at the same point; closed won, commit and best case against the quota or target; and the reps
+    whose deals slipped most ARR out of this quarter's months."""
+    from plotly.subplots import make_subplots
+
+    coverage_relation = warehouse.require("kpi_pipeline_coverage")
+    categories_relation = warehouse.require("kpi_forecast_categories")
+    rates = {column: rate_sql(context.definitions, "kpi_pipeline_coverage", column)
+             for column in ("coverage", "prior_coverage", "weighted_coverage", "prior_weighted_coverage")}
+    coverage = warehouse.df(
+        f"""
+        select period_name, period_grain, period_start, period_end, fiscal_year, fiscal_quarter,
+               {", ".join(f"{sql} as {column}" for column, sql in rates.items())}
+        from {coverage_relation}
+        where level = 'company'
+        group by period_name, period_grain, period_start, period_end, fiscal_year, fiscal_quarter
+        order by period_grain, period_start
+        """
+    )
+    categories = warehouse.df(
+        f"""
+        select period_name, sum(closed_won_arr) as closed_won_arr, sum(commit_arr) as commit_arr,
+               sum(best_case_arr) as best_case_arr, sum(quota_or_target) as quota_or_target,
+               {rate_sql(context.definitions, "kpi_forecast_categories", "commit_attainment")} as commit_attainment,
+               {rate_sql(context.definitions, "kpi_forecast_categories", "best_case_attainment")} as best_case_attainment
+        from {categories_relation}
+        where level = 'company'
+        group by period_name
+        """
+    ).set_index("period_name")
+    if coverage.empty:
+        raise NoData("kpi_pipeline_coverage has no company rows")
+    coverage["label"] = [_period_label(row) for _, row in coverage.iterrows()]
+    this_quarter = coverage[coverage["period_name"] == "this_quarter"].iloc[0]
+    slipped = None
+    if warehouse.has("kpi_deal_slippage"):
+        slipped = warehouse.df(
+            f"""
+            select level_key, max(level_name) as level_name, sum(slipped_arr) as slipped_arr,
+                   sum(slipped_deals) as slipped_deals
+            from {warehouse.relations["kpi_deal_slippage"]}
+            where level = 'rep' and month_start between ? and ?
+            group by level_key
+            having sum(slipped_arr) > 0
+            order by sum(slipped_arr) desc, level_key
+            limit {SLIPPED_REPS}
+            """,
+            [this_quarter["period_start"], this_quarter["period_end"]],
+        )
+    figure = make_subplots(rows=1, cols=3, column_widths=[0.36, 0.34, 0.30], horizontal_spacing=0.08, subplot_titles=(
+        "Coverage of the remaining target", "Commit and best case against target",
+        f"Most slipped ARR, {chart_text(this_quarter['label'])}"))
+    labels = [chart_text(label) for label in coverage["label"]]
+    series = [("Coverage", "coverage", COLOURS["primary"], ""), ("Previous period, same point", "prior_coverage",
+              COLOURS["primary"], "/"), ("Weighted coverage", "weighted_coverage", COLOURS["secondary"], ""),
+              ("Weighted, previous period", "prior_weighted_coverage", COLOURS["secondary"], "/")]
+    for name, column, colour, pattern in series:
+        values = coverage[column].astype(float)
+        figure.add_bar(x=labels, y=values, name=name, offsetgroup=column, legendgroup="coverage",
+                       marker={"color": colour, "pattern": {"shape": pattern, "fgcolor": "#ffffff"}},
+                       text=[_multiple(value) for value in values], textposition="outside", cliponaxis=False,
+                       textfont={"size": 10}, hovertemplate="%{fullData.name}, %{x}: %{y:.2f}×<extra></extra>",
+                       row=1, col=1)
+    figure.add_hline(y=1, line={"color": COLOURS["bad"], "dash": "dash"}, row=1, col=1)
+    stacked = [("Closed won", "closed_won_arr", COLOURS["good"]), ("Commit", "commit_arr", COLOURS["primary"]),
+               ("Best case", "best_case_arr", COLOURS["accent"])]
+    base = [0.0] * len(coverage)
+    for name, column, colour in stacked:
+        values = [float(categories[column].get(period, 0) or 0) for period in coverage["period_name"]]
+        figure.add_bar(x=labels, y=values, base=base, name=name, offsetgroup="categories", legendgroup="categories",
+                       marker={"color": colour}, hovertemplate="%{fullData.name}, %{x}: %{y:,.0f}<extra></extra>",
+                       row=1, col=2)
+        base = [low + value for low, value in zip(base, values)]
+    targets = [float(categories["quota_or_target"].get(period, 0) or 0) for period in coverage["period_name"]]
+    figure.add_scatter(x=labels, y=targets, mode="markers+text", name="Quota or target", legendgroup="categories",
+                       marker={"symbol": "line-ew-open", "size": 40, "color": "#111111", "line": {"width": 3}},
+                       text=[context.money_short(value) for value in targets], textposition="top center",
+                       textfont={"size": 10}, hovertemplate="target, %{x}: %{y:,.0f}<extra></extra>", row=1, col=2)
+    if slipped is not None and not slipped.empty:
+        names = [chart_text(name or key) for name, key in zip(slipped["level_name"], slipped["level_key"])]
+        figure.add_bar(y=names, x=slipped["slipped_arr"].astype(float), orientation="h", name="Slipped ARR",
+                       marker={"color": COLOURS["bad"]}, showlegend=False, cliponaxis=False,
+                       text=[f"{context.money_short(float(arr))} · {int(deals)} slip{'s' if deals != 1 else ''}"
+                             for arr, deals in zip(slipped["slipped_arr"], slipped["slipped_deals"])],
+                       textposition="auto", textfont={"size": 10},
+                       hovertemplate="%{y}: %{x:,.0f} slipped<extra></extra>", row=1, col=3)
+        figure.update_yaxes(autorange="reversed", row=1, col=3)
+    else:
+        figure.add_annotation(text="no deal slipped out of this quarter's months" if slipped is not None
+                              else "kpi_deal_slippage is not in the warehouse", showarrow=False,
+                              xref="x3 domain", yref="y3 domain", x=0.5, y=0.5, font={"color": COLOURS["neutral"]})
+        figure.update_xaxes(visible=False, row=1, col=3)
+        figure.update_yaxes(visible=False, row=1, col=3)
+    _layout(figure, context, barmode="group", bargap=0.25, margin={"l": 60, "r": 20, "t": 60, "b": 50},
+            legend={"orientation": "h", "y": -0.16})
+    figure.update_yaxes(ticksuffix="×", rangemode="tozero", row=1, col=1)
+    figure.update_yaxes(**context.money_axis(), rangemode="tozero", row=1, col=2)
+    figure.update_xaxes(**context.money_axis(), row=1, col=3)
+    notes = []
+    for _, row in coverage.iterrows():
+        period = row["period_name"]
+        line = (f"{row['label']}: coverage {_multiple(row['coverage'])} (previous period at the same point "
+                f"{_multiple(row['prior_coverage'])}), weighted {_multiple(row['weighted_coverage'])} "
+                f"({_multiple(row['prior_weighted_coverage'])})")
+        if period in categories.index:
+            line += (f", commit {_share(categories.loc[period, 'commit_attainment'])} of target, best case "
+                     f"{_share(categories.loc[period, 'best_case_attainment'])}")
+        notes.append(line)
+    note = "; ".join(notes) + ". The dashed line is 1×: open pipeline equal to what remains of the target."
+    if "n/a" in note:
+        note += " n/a: nothing remains of the target (closed won reached it, or there is none)."
+    if slipped is not None and not slipped.empty:
+        note += " Most slipped ARR this quarter: " + ", ".join(
+            f"{name or key} ({context.money(float(arr))})"
+            for name, key, arr in zip(slipped["level_name"], slipped["level_key"], slipped["slipped_arr"])) + "."
+    return figure, note
+
+
 @dataclass(frozen=True)
 class ChartSpec:
     key: str
@@ -741,6 +880,16 @@ CHARTS: list[ChartSpec] = [
     ChartSpec("sdr_roi", "SDR ROI", ("kpi_sdr_roi",),
               "Cumulative return on each outbound SDR since hire.", chart_sdr_roi,
               (("Cumulative ROI", "kpi_sdr_roi", "cumulative_roi"),)),
+    ChartSpec("coverage_commit", "Coverage and commit", ("kpi_pipeline_coverage", "kpi_forecast_categories",
+                                                        "kpi_deal_slippage"),
+              "Is there enough pipeline for this quarter, the next and the year, what the team commits to, and "
+              "whose deals slip.", chart_coverage_commit,
+              (("Coverage", "kpi_pipeline_coverage", "coverage"),
+               ("Weighted coverage", "kpi_pipeline_coverage", "weighted_coverage"),
+               ("Previous period, same point", "kpi_pipeline_coverage", "prior_coverage"),
+               ("Commit", "kpi_forecast_categories", "commit_attainment"),
+               ("Best case", "kpi_forecast_categories", "best_case_attainment"),
+               ("Slipped ARR", "kpi_deal_slippage", "slipped_arr"))),
     ChartSpec("rep_attainment", "Rep attainment", ("kpi_rep_attainment",),
               "Distribution of attainment and reps at quota.", chart_rep_attainment,
               (("Attainment", "kpi_rep_attainment", "attainment"), ("At quota", "kpi_rep_attainment", "is_at_quota"),
@@ -790,7 +939,7 @@ section.panel dl.definitions dd::after { content: ""; display: block; margin-bot
 footer { padding: 8px 28px 24px; font-size: 11px; color: #8c96a3; }
 """
 
-WIDE = {"cohorts", "rep_attainment"}
+WIDE = {"cohorts", "rep_attainment", "coverage_commit"}
 
 
 def render_html(panels: list[Panel], context: ReportContext, database: Path) -> str:

@@ -8,7 +8,8 @@
   printed as written, never read as markup.
 - :class:`Progress`: one line of progress. On a terminal it is a live status
   line; piped, it prints a line when the work starts, at most every
-  ``interval`` seconds while it runs, and when a step says so (``force``).
+  ``interval`` seconds while it runs, and when a step says so (``force``),
+  never the same line twice in a row.
 - :class:`DbtProgress`: that line for a dbt run, from dbt's events: nodes
   done of the total, and the slowest node still running.
 """
@@ -56,6 +57,7 @@ class Progress:
         self.live = console.is_terminal
         self._status = None
         self._last_line: float | None = None
+        self._printed: str | None = None
         self._lock = threading.Lock()
 
     def __enter__(self) -> Progress:
@@ -77,11 +79,13 @@ class Progress:
             self.text = text
             if self._status is not None:
                 self._status.update(literal(text))
-            elif force or self._last_line is None or self.clock() - self._last_line >= self.interval:
+            elif text != self._printed and (force or self._last_line is None
+                                            or self.clock() - self._last_line >= self.interval):
                 self._print(text)
 
     def _print(self, text: str) -> None:
         self._last_line = self.clock()
+        self._printed = text
         self.console.print(f"[dim]{literal(text)}[/dim]")
 
 
