@@ -121,7 +121,7 @@ def test_incremental_section_compares_each_fact_and_the_run_without_tests(tmp_pa
     entry = {
         "day_before": "2026-10-30", "first_build": {"wall_seconds": 90.0}, "wall_seconds": 30.0, "success": True,
         "model_seconds": 20.0, "test_seconds": 12.0, "test_busy_wall_seconds": 8.0, "startup_seconds": 6.0,
-        "incremental_models": {"fct_leads": 2.5, "int_account_arr_monthly": 0.5},
+        "check_seconds": 1.5, "incremental_models": {"fct_leads": 2.5, "int_account_arr_monthly": 0.5},
         "incremental_models_full_build": {"fct_leads": 20.0, "int_account_arr_monthly": 10.0},
         "models_only": {"wall_seconds": 24.0, "returncode": 0, "startup_seconds": 5.5},
     }
@@ -131,6 +131,7 @@ def test_incremental_section_compares_each_fact_and_the_run_without_tests(tmp_pa
                      "| incremental model int_account_arr_monthly | 0.50 s | 10.00 s | 0.05 |",
                      "| the 2 incremental models together | 3.0 s | 30.0 s | 0.10 |",
                      "| data tests: sum / busy wall span | 12.0 / 8.0 s | | |",
+                     "| the runner's check of the raw data (before dbt) | 1.5 s | | |",
                      "(start-up 5.5 s) | 24.0 s | 100.0 s | 0.24 |"):
         assert expected in text, expected
 

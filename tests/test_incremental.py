@@ -1,9 +1,11 @@
-"""An incremental build after one more day of data equals a full rebuild, row for row.
+"""The default build equals a fresh build of the same raw data, row for row, whatever changed.
 
-docs/decisions/0006-incremental.md. The scenario: the warehouse is built as
-of D-1 from the session's generated data; then one more day arrives (the
-generated data's own day D: new leads, opportunities and stage entries become
-visible at as-of D), together with the awkward cases of a real CRM sync:
+docs/decisions/0006-incremental.md and 0045-full-builds-by-default.md. The
+scenario: `sales-kpis build` (sales_kpis.incremental.build) makes the
+warehouse as of D-1 from the session's generated data; then one more day
+arrives (the generated data's own day D: new leads, opportunities and stage
+entries become visible at as-of D), together with the awkward cases of a real
+CRM sync:
 
 - a lost opportunity is reopened at a later stage, and the history row
   arrives late: entered ten days before D (older than the 7-day look-back),
@@ -11,11 +13,16 @@ visible at as-of D), together with the awkward cases of a real CRM sync:
 - an opportunity is soft-deleted on D;
 - a new opportunity is created on D with its first stage entry.
 
-The incremental build as of D (reusing the D-1 warehouse) must equal a full
-build as of D of the same data in every mart and in the incremental fact
-itself. A second check proves the scenario is not trivial: the second run
-really took the incremental path, and the late, deleted and new records are
-where they belong.
+Every change is one the look-back sees, so the default build as of D takes the
+incremental path (reusing the D-1 warehouse), and must equal a fresh build as
+of D in every mart and in the incremental facts. Further checks prove the
+scenario is not trivial: the second run really took the incremental path, and
+the late, deleted and new records are where they belong.
+
+Then a CRM re-sync restates five old rows (a lead re-pointed to another
+opportunity, a lead's created_at moved three days, a won deal's amount
+doubled, a subscription's arr raised, a stage-history row deleted): the
+default build sees it, rebuilds in full, says why, and equals a fresh build.
 """
 
 from __future__ import annotations
@@ -28,17 +35,23 @@ import pytest
 
 from conftest import AS_OF, build_ok, copy_raw, copy_warehouse, describe_run, query, run_build
 
+from sales_kpis import incremental
+from sales_kpis.dbt_runner import DbtOptions
+
 pytestmark = pytest.mark.slow
 
 DAY_BEFORE = (datetime.strptime(AS_OF, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
 # Models and seeds only: the data tests run in the session build (test_build.py);
 # here only the tables matter, and three full builds would triple the time.
 MODELS_ONLY = {"exclude": ["resource_type:test", "resource_type:unit_test"]}
+#: The incremental materialisation, as `sales-kpis build` sets it after its check.
+INCREMENTAL_VAR = {"variables": {"incremental": True}}
 INCREMENTAL_FACT = "int_opportunity_stage_entries"
 INCREMENTAL_FACTS = (INCREMENTAL_FACT, "fct_leads", "int_account_product_arr_monthly", "int_account_arr_monthly",
                      "int_account_arr_movements")
 MONTHLY_FACTS = ("int_account_product_arr_monthly", "int_account_arr_monthly", "int_account_arr_movements")
-#: An as-of date before the incremental warehouse's: two month ends must disappear.
+#: An as-of date before the incremental warehouse's: the October month end must disappear, and
+#: September's becomes the month to date (measured through the 15th).
 EARLIER_AS_OF = "2026-09-15"
 
 
@@ -131,25 +144,77 @@ def table_relations(database: Path) -> dict[str, str]:
     return {name: f'"{schema}"."{name}"' for schema, name in rows}
 
 
+def restate_old_rows(raw_dir: Path, destination: Path) -> dict[str, str]:
+    """A copy of raw_dir where a CRM re-sync restated five old rows, moving no timestamp that says so."""
+    import pandas as pd
+
+    copy_raw(raw_dir, destination)
+    day = pd.Timestamp(AS_OF)
+    old = day - pd.Timedelta(days=90)
+    leads = pd.read_parquet(destination / "leads.parquet")
+    opportunities = pd.read_parquet(destination / "opportunities.parquet")
+    history = pd.read_parquet(destination / "opportunity_stage_history.parquet")
+    subscriptions = pd.read_parquet(destination / "subscriptions.parquet")
+    steps = ["created_at", "mql_at", "sql_at", "disqualified_at", "converted_at"]
+    quiet_leads = leads[(leads[steps].max(axis=1) < old) & ~leads["is_deleted"].fillna(False)]
+    quiet_deals = opportunities[(opportunities["created_at"] < old) & (opportunities["updated_at"] < old)
+                                & ~opportunities["is_deleted"].fillna(False)]
+    # a lead re-pointed to another opportunity; another lead's created_at moved three days earlier
+    converted = quiet_leads[quiet_leads["converted_opportunity_id"].notna()]
+    repointed, moved = converted.iloc[-1]["lead_id"], quiet_leads.iloc[-1]["lead_id"]
+    other_deal = quiet_deals[~quiet_deals["opportunity_id"].isin(converted["converted_opportunity_id"])].iloc[0]
+    leads.loc[leads["lead_id"] == repointed, "converted_opportunity_id"] = other_deal["opportunity_id"]
+    leads.loc[leads["lead_id"] == moved, "created_at"] -= pd.Timedelta(days=3)
+    # a won deal's amount doubled
+    doubled = quiet_deals[quiet_deals["stage_name"] == "Closed Won"].iloc[-1]["opportunity_id"]
+    opportunities.loc[opportunities["opportunity_id"] == doubled, "amount"] *= 2
+    # a subscription's arr raised
+    running = subscriptions[subscriptions["ends_on"].isna() & (pd.to_datetime(subscriptions["starts_on"]) < old)]
+    raised = running.iloc[-1]["subscription_id"]
+    subscriptions.loc[subscriptions["subscription_id"] == raised, "arr"] *= 1.5
+    # a stage-history row deleted: the second entry of a quiet deal with three or more
+    entries = history[history["opportunity_id"].isin(quiet_deals["opportunity_id"])].sort_values("entered_at")
+    counts = entries.groupby("opportunity_id")["stage_name"].transform("size")
+    dropped = entries[counts >= 3].groupby("opportunity_id").nth(1).iloc[-1]
+    history = history[~((history["opportunity_id"] == dropped["opportunity_id"])
+                        & (history["entered_at"] == dropped["entered_at"]))]
+    leads.to_parquet(destination / "leads.parquet", index=False)
+    opportunities.to_parquet(destination / "opportunities.parquet", index=False)
+    history.to_parquet(destination / "opportunity_stage_history.parquet", index=False)
+    subscriptions.to_parquet(destination / "subscriptions.parquet", index=False)
+    return {"repointed": repointed, "moved": moved, "doubled": doubled, "raised": raised,
+            "dropped": dropped["opportunity_id"]}
+
+
+def default_build(raw_dir: Path, workdir: Path, as_of: str):
+    """`sales-kpis build` (models only) into workdir/wh.duckdb: the incremental check, dbt, publishing."""
+    options = DbtOptions(raw_dir=raw_dir, database=workdir / "wh.duckdb", as_of=as_of, target_path=workdir / "target",
+                         **MODELS_ONLY)
+    result, decision = incremental.build(options, extra_args=["--log-level", "none"])
+    assert build_ok(result.run), describe_run(result.run)
+    return decision
+
+
 @pytest.fixture(scope="module")
 def incremental_and_full(generated_raw_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     workdir = tmp_path_factory.mktemp("incremental")
     next_day_raw = workdir / "raw-next-day"
     ids = append_a_day(generated_raw_dir, next_day_raw)
 
-    incremental = workdir / "incremental"
-    first = run_build(generated_raw_dir, incremental, as_of=DAY_BEFORE, **MODELS_ONLY)
-    assert build_ok(first), describe_run(first)
-    rows_before = query(incremental / "wh.duckdb", f"select count(*) from {table_relations(incremental / 'wh.duckdb')[INCREMENTAL_FACT]}")[0][0]
-    second = run_build(next_day_raw, incremental, as_of=AS_OF, **MODELS_ONLY)
-    assert build_ok(second), describe_run(second)
+    daily = workdir / "incremental"
+    first = default_build(generated_raw_dir, daily, DAY_BEFORE)
+    assert not first.incremental  # nothing to continue from
+    copy_warehouse(daily / "wh.duckdb", workdir / "restated" / "wh.duckdb")
+    rows_before = query(daily / "wh.duckdb", f"select count(*) from {table_relations(daily / 'wh.duckdb')[INCREMENTAL_FACT]}")[0][0]
+    second = default_build(next_day_raw, daily, AS_OF)
+    assert second.incremental and second.changed_rows > 0, second.message
 
     full = workdir / "full"
     rebuilt = run_build(next_day_raw, full, as_of=AS_OF, **MODELS_ONLY)
     assert build_ok(rebuilt), describe_run(rebuilt)
-    compiled = {fact: next((incremental / "target" / "compiled").rglob(f"{fact}.sql")).read_text()
+    compiled = {fact: next((daily / "target" / "compiled").rglob(f"{fact}.sql")).read_text()
                 for fact in INCREMENTAL_FACTS}
-    return incremental / "wh.duckdb", full / "wh.duckdb", ids, rows_before, compiled
+    return daily / "wh.duckdb", full / "wh.duckdb", ids, rows_before, compiled
 
 
 def differences(incremental_db: Path, full_db: Path) -> list[str]:
@@ -176,6 +241,51 @@ def test_incremental_build_equals_full_rebuild(incremental_and_full) -> None:
     assert not problems, "\n".join(problems)
 
 
+def kpi_marts() -> set[str]:
+    return {path.stem for path in (Path(__file__).resolve().parents[1] / "models" / "marts").rglob("kpi_*.sql")}
+
+
+@pytest.fixture(scope="module")
+def restated(incremental_and_full):
+    """The D-1 warehouse, then the day's raw data with five old rows restated: the default build as of D,
+    and a fresh build of the same raw data."""
+    workdir = incremental_and_full[0].parent.parent
+    restated_raw = workdir / "raw-restated"
+    ids = restate_old_rows(workdir / "raw-next-day", restated_raw)
+    decision = default_build(restated_raw, workdir / "restated", AS_OF)
+    fresh = run_build(restated_raw, workdir / "restated-fresh", as_of=AS_OF, **MODELS_ONLY)
+    assert build_ok(fresh), describe_run(fresh)
+    return workdir / "restated" / "wh.duckdb", workdir / "restated-fresh" / "wh.duckdb", decision, ids
+
+
+def test_restated_old_rows_make_the_default_build_a_full_one(restated) -> None:
+    """The check names each table and how many of its rows the look-back would have missed."""
+    _, _, decision, _ = restated
+    assert not decision.incremental
+    assert decision.reason == ("5 raw rows changed that the 7-day look-back (from 2026-10-23) would not see: "
+                               "leads 2, opportunities 1, opportunity_stage_history 1, subscriptions 1"), decision.reason
+
+
+def test_restated_old_rows_default_build_equals_a_fresh_build(restated) -> None:
+    default_db, fresh_db, _, _ = restated
+    marts = kpi_marts()
+    assert len(marts) >= 16 and marts <= set(table_relations(fresh_db))
+    problems = differences(default_db, fresh_db)
+    assert not problems, f"{len([p for p in problems if p.startswith('kpi_')])} of {len(marts)} kpi_ marts differ:\n" \
+        + "\n".join(problems)
+
+
+def test_a_plain_dbt_build_builds_the_incremental_facts_in_full(incremental_and_full) -> None:
+    """Without var incremental (a direct `dbt build`), the five facts are tables: nothing is left stale."""
+    import json
+
+    full_db = incremental_and_full[1]
+    manifest = json.loads((full_db.parent / "target" / "manifest.json").read_text())
+    materialized = {node["name"]: node["config"]["materialized"] for node in manifest["nodes"].values()
+                    if node["name"] in INCREMENTAL_FACTS and node["resource_type"] == "model"}
+    assert materialized == {fact: "table" for fact in INCREMENTAL_FACTS}
+
+
 def test_an_earlier_as_of_date_on_an_incremental_warehouse_equals_a_rebuild(incremental_and_full, tmp_path) -> None:
     """Reproducing an earlier dashboard on the daily warehouse: month ends after the earlier date must go.
 
@@ -185,14 +295,15 @@ def test_an_earlier_as_of_date_on_an_incremental_warehouse_equals_a_rebuild(incr
     incremental_db = incremental_and_full[0]
     next_day_raw = incremental_db.parent.parent / "raw-next-day"
     copy_warehouse(incremental_db, tmp_path / "again" / "wh.duckdb")
-    again = run_build(next_day_raw, tmp_path / "again", as_of=EARLIER_AS_OF, **MODELS_ONLY)
+    again = run_build(next_day_raw, tmp_path / "again", as_of=EARLIER_AS_OF, **MODELS_ONLY, **INCREMENTAL_VAR)
     assert build_ok(again), describe_run(again)
     fresh = run_build(next_day_raw, tmp_path / "fresh", as_of=EARLIER_AS_OF, **MODELS_ONLY)
     assert build_ok(fresh), describe_run(fresh)
     for fact in MONTHLY_FACTS:
         relation = table_relations(tmp_path / "again" / "wh.duckdb")[fact]
-        assert query(tmp_path / "again" / "wh.duckdb", f"select max(month_end) from {relation}")[0][0].isoformat() \
-            == "2026-08-31", fact
+        month_end, measured_through = query(tmp_path / "again" / "wh.duckdb",
+                                            f"select max(month_end), max(measured_through) from {relation}")[0]
+        assert (month_end.isoformat(), measured_through.isoformat()) == ("2026-09-30", EARLIER_AS_OF), fact
     problems = differences(tmp_path / "again" / "wh.duckdb", tmp_path / "fresh" / "wh.duckdb")
     assert not problems, "\n".join(problems)
 

@@ -53,6 +53,8 @@ CORPUS = [
 ] + [
     ("fiscal_year_start_month", value) for value in [1, 12, 0, 13, "2", "2.0", 2.0, True, "1 + 1", None]
 ] + [
+    ("incremental", value) for value in [True, False, "true", 1, None]
+] + [
     ("calendar_horizon_days", value) for value in [730, "730", "730 + (select 1)", -1, 3661, "7e2", " 730 "]
 ] + [
     ("loaded_cost_multiplier", value) for value in [1.0, 0, "1.5", "1.5; drop table x", 10.5, float("inf"), "1e3"]

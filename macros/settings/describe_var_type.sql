@@ -9,6 +9,8 @@
             {%- do bounds.append((bound | int) ~ "" if (bound | float) == (bound | int) else bound ~ "") -%}
         {%- endfor -%}
         {%- set text = ("an integer" if kind == "integer" else "a number") ~ " from " ~ bounds[0] ~ " to " ~ bounds[1] -%}
+    {%- elif kind == "boolean" -%}
+        {%- set text = "true or false" -%}
     {%- elif kind == "currency" -%}
         {%- set text = "a currency code (three letters)" -%}
     {%- elif kind == "identifier" -%}

@@ -25,6 +25,8 @@
             {{- return(wrong) -}}
         {%- endif -%}
         {{- return("" if spec.min <= number <= spec.max else wrong) -}}
+    {%- elif kind == "boolean" -%}
+        {{- return("" if value is boolean else wrong) -}}
     {%- elif kind == "currency" -%}
         {{- return("" if is_text and modules.re.match("^[A-Za-z]{3}$", value | trim) else wrong) -}}
     {%- elif kind == "identifier" -%}

@@ -121,10 +121,6 @@ def validate(raw_dir: Path | None, reporting_currency: str) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-#: dbt's message when an incremental model's columns changed (on_schema_change: fail).
-SCHEMA_OUT_OF_SYNC = "source and target schemas on this incremental model are out of sync"
-
-
 def _raw_dir_named(raw_dir: Path | None) -> tuple[Path, str]:
     """The raw-data directory of a build, and how the user named it (for messages)."""
     import os
@@ -139,8 +135,9 @@ def _raw_dir_named(raw_dir: Path | None) -> tuple[Path, str]:
 def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, target: str,
                variables: dict[str, object], select: tuple[str, ...], threads: int | None,
                full_refresh: bool = False, verbose: bool = False, unit_tests: bool = False) -> bool:
+    from sales_kpis import incremental
     from sales_kpis.dbt_runner import DbtOptions, describe_failing_row, failing_rows
-    from sales_kpis.publish import PublishError, build_and_publish, build_problem
+    from sales_kpis.publish import PublishError, build_problem
 
     raw_dir, raw_dir_named = _raw_dir_named(raw_dir)
     options = DbtOptions(
@@ -158,10 +155,16 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
     if reason:
         console.print(f"[red]cannot build:[/red] {literal(reason)}")
         return False
+
+    def announce(decision: incremental.Decision) -> None:
+        if decision.message:
+            console.print(f"[dim]{literal(decision.message)}[/dim]")
+
     try:
         with DbtProgress(Progress(console, "dbt build")) as progress:
-            result = build_and_publish(options, on_event=progress.on_event,
-                                       extra_args=[] if verbose else ["--log-level", "none"])
+            result, _ = incremental.build(options, on_event=progress.on_event,
+                                          extra_args=[] if verbose else ["--log-level", "none"],
+                                          on_decision=announce)
     except PublishError as error:
         console.print(f"[red]not published:[/red] {literal(error)}")
         return False
@@ -195,10 +198,6 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
         show_rows(failure, 3, "failing row")
     if run.exception:
         console.print(f"[red]dbt failed:[/red] {literal(run.exception)}")
-    stale = sorted(failure.name for failure in run.failures if SCHEMA_OUT_OF_SYNC in (failure.message or ""))
-    if stale:
-        console.print(f"[yellow]hint:[/yellow] {literal(', '.join(stale))} changed columns since the warehouse was built "
-                      "(an upgrade): rebuild the incremental facts once with `sales-kpis build --full-refresh`")
     for note in result.notes:
         console.print(f"[yellow]note:[/yellow] {literal(note)}")
     ok = result.ok
@@ -221,7 +220,8 @@ def _run_build(raw_dir: Path | None, database: Path | None, as_of: str | None, t
 @click.option("--var", "var_pairs", multiple=True, help="A setting (dbt var), KEY=VALUE (repeatable); checked against its type and range in dbt_project.yml before dbt starts.")
 @click.option("--select", multiple=True, help="dbt selection (repeatable); at the warehouse's as-of date and settings.")
 @click.option("--threads", type=int, default=None)
-@click.option("--full-refresh", is_flag=True, help="Rebuild incremental models from scratch.")
+@click.option("--full-refresh", is_flag=True,
+              help="Build every model in full, even when the raw data would allow the incremental path.")
 @click.option("--verbose", is_flag=True, help="Show dbt's own log.")
 @click.option("--unit-tests/--no-unit-tests", default=False, show_default=True,
               help="Also run dbt's unit tests (static inputs: for development and CI, not every production build).")
@@ -231,7 +231,10 @@ def build(raw_dir, database, as_of, target, var_pairs, select, threads, full_ref
     On DuckDB the build goes to a staging file beside --database, which is
     swapped in atomically only when every model and test passed: readers never
     see a half-built warehouse, and a failed build leaves the last good one.
-    Options are checked before dbt starts.
+    Every model is built in full, unless the raw rows changed since the last
+    build are all ones the incremental facts' look-back sees (checked first):
+    then those facts recompute only what changed. Options are checked before
+    dbt starts.
     """
     ok = _run_build(raw_dir, database, as_of, target, _checked_vars(var_pairs), select, threads, full_refresh, verbose,
                     unit_tests)

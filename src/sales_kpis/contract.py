@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from sales_kpis.project import project_dir
+from sales_kpis.warehouse import string_literal
 
 #: Where the contract is written, relative to the dbt project.
 CONTRACT_FILE = Path("models") / "staging" / "crm" / "_crm__sources.yml"
@@ -150,10 +151,6 @@ def fill(template: str, **names: str) -> str:
     return text
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def column_rules(table: str, primary_key: tuple[str, ...], column: Column,
                  messages: dict[str, str]) -> list[Rule]:
     """The rules a column's meta implies, in this order: its null rule, accepted values, foreign key,
@@ -170,7 +167,7 @@ def column_rules(table: str, primary_key: tuple[str, ...], column: Column,
         rules.append(Rule(
             table, accepted.problem, name, "row", STRUCTURAL,
             fill(messages["accepted_values"], column=name, values=", ".join(accepted.values)),
-            f"lower(trim({name})) not in ({', '.join(_quoted(value) for value in accepted.values)})"))
+            f"lower(trim({name})) not in ({', '.join(string_literal(value) for value in accepted.values)})"))
     if column.foreign_key:
         fk = column.foreign_key
         rules.append(Rule(

@@ -326,13 +326,18 @@ def build_and_publish(
     extra_args: list[str] | None = None,
     fresh: bool | None = None,
     command: str = "build",
+    before_build: Callable[[Path], DbtOptions] | None = None,
+    after_build: Callable[[Path], None] | None = None,
 ) -> PublishResult:
     """`dbt build` into a staging file and publish it over options.database when everything passed.
 
     fresh: True = start from an empty file, False = from a copy of the
     published one, None = decide (see :func:`should_seed`). Non-DuckDB targets
     build in place (nothing to swap). on_event follows dbt's nodes
-    (dbt_runner.EventCallback).
+    (dbt_runner.EventCallback). before_build(published file), under the
+    lock, returns the options to build with (the incremental decision reads
+    the published file there); after_build(staging file) runs when the build
+    passed, before the file is swapped in.
     """
     if options.target != "duckdb" or options.database is None:
         run = run_dbt(command, options, on_event=on_event, extra_args=extra_args)
@@ -347,6 +352,8 @@ def build_and_publish(
         # must be closed before its file is copied or replaced.
         release_dbt_duckdb_handle()
         _remove(paths.staging)  # left by a build that crashed
+        if before_build is not None:
+            options = before_build(paths.published)
         seeded = should_seed(options, paths.published, fresh)
         try:
             if seeded:
@@ -379,6 +386,13 @@ def build_and_publish(
             return PublishResult(run=run, published=paths.published, built=paths.failed, swapped=False,
                                  seeded=seeded)
         try:
+            if after_build is not None:
+                import duckdb
+
+                try:
+                    after_build(paths.staging)
+                except (duckdb.Error, OSError) as error:
+                    raise PublishError(f"cannot write {paths.staging}: {_first_line(error)}") from error
             checkpoint(paths.staging)
         except PublishError:
             _remove(paths.staging)

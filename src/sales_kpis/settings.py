@@ -87,6 +87,8 @@ def describe(spec: dict[str, Any]) -> str:
         text = "a date (YYYY-MM-DD)"
     elif kind in ("integer", "number"):
         text = ("an integer" if kind == "integer" else "a number") + f" from {_number(spec['min'])} to {_number(spec['max'])}"
+    elif kind == "boolean":
+        text = "true or false"
     elif kind == "currency":
         text = "a currency code (three letters)"
     elif kind == "identifier":
@@ -136,6 +138,8 @@ def problem(spec: dict[str, Any], value: Any) -> str | None:
         if number is None or not spec["min"] <= number <= spec["max"]:
             return wrong
         return None
+    if kind == "boolean":
+        return None if isinstance(value, bool) else wrong
     if kind == "currency":
         return None if isinstance(value, str) and CURRENCY.match(value.strip()) else wrong
     if kind == "identifier":

@@ -232,12 +232,7 @@ def currency_without_rates(raw_dir: str | Path, currency: str) -> str | None:
 # --------------------------------------------------------------------------- internals
 
 
-def _q(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _lit(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
+_q, _lit = warehouse.quoted, warehouse.string_literal
 
 
 def _kind(sql_type: str) -> str:

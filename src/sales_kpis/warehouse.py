@@ -63,6 +63,11 @@ def quoted(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+def string_literal(value: object) -> str:
+    """A value as a SQL string literal (single quotes doubled)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
 def relations(connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """{table or view name: its quoted "schema"."name"} in the open database.
 
