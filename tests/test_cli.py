@@ -288,7 +288,7 @@ def test_a_partial_build_leaves_out_tests_reaching_unselected_models():
 def test_build_after_an_upgrade_that_changed_an_incremental_fact_needs_no_full_refresh(runner, generated_raw_dir,
                                                                                        tmp_path):
     """A warehouse built before an incremental fact gained a column: a --select build is never incremental
-    (docs/decisions/0045-full-builds-by-default.md), so it rebuilds the fact with its new column."""
+    (docs/decisions/0030-full-builds-by-default.md), so it rebuilds the fact with its new column."""
     database = tmp_path / "wh.duckdb"
     build = ["build", "--raw-dir", str(generated_raw_dir), "--database", str(database),
              "--select", "+int_opportunity_stage_entries"]

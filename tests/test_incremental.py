@@ -1,6 +1,6 @@
 """The default build equals a fresh build of the same raw data, row for row, whatever changed.
 
-docs/decisions/0006-incremental.md and 0045-full-builds-by-default.md. The
+docs/decisions/0006-incremental.md and 0030-full-builds-by-default.md. The
 scenario: `sales-kpis build` (sales_kpis.incremental.build) makes the
 warehouse as of D-1 from the session's generated data; then one more day
 arrives (the generated data's own day D: new leads, opportunities and stage

@@ -1,6 +1,6 @@
 {#-
     The forecast categories the CRM connections give their stages, for
-    stg_crm__stages (docs/decisions/0050-forecast-categories.md): the union
+    stg_crm__stages (docs/decisions/0031-forecast-categories.md): the union
     of the adapters' stg_<source>__stage_forecast_categories models (stage_name,
     forecast_category, weight), or an empty relation with those columns on
     canonical input. Decided at parse time from vars, like raw_relation.

@@ -1,6 +1,6 @@
 {#-
     The rows of `relation` (a CTE with an owner column) once per level they
-    count at (docs/decisions/0052-levels.md), with level and level_key:
+    count at (docs/decisions/0033-levels.md), with level and level_key:
     - company (level_key null): every row, owners unknown or null included;
     - team: the owner's team in dim_users (`unknown` when the user has none);
     - manager: the owner's manager_id, for owners who have one;

@@ -12,7 +12,7 @@ project when a ``--vars`` value changes, and reads these only when it runs.
 Only the vars a user gives (``--var``) go as ``--vars``. So two builds that
 differ only by date, raw data or file keep dbt's partial parsing, and a
 direct ``dbt build`` that sets the same environment variables (the README's
-way) parses as the runner does (docs/decisions/0038-one-parse-state.md).
+way) parses as the runner does (docs/decisions/0027-one-parse-state.md).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ subscriptions and exchange rates from that date's month on. A CRM re-sync can
 restate older rows with no timestamp that says so, and the look-back would
 serve stale marts. So a build may use the incremental path only when it can
 prove that nothing outside the look-back changed
-(docs/decisions/0045-full-builds-by-default.md):
+(docs/decisions/0030-full-builds-by-default.md):
 
 1. After each successful build the runner stores, in the warehouse (schema
    ``build_state``), a fingerprint of every raw row the incremental facts read

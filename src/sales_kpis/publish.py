@@ -102,7 +102,7 @@ class PublishPaths:
         staging file and a direct `dbt build` of warehouse/dev.duckdb cannot
         share one parse state. Each keeps its own (target/ for dbt run
         directly, this one for the runner), so going back and forth between
-        them re-parses nothing (docs/decisions/0038-one-parse-state.md).
+        them re-parses nothing (docs/decisions/0027-one-parse-state.md).
         Named by the file and a digest of its full path: two warehouses of
         one name in two directories keep a parse state each.
         """

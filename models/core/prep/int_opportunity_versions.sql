@@ -2,7 +2,7 @@
     What was expected of each opportunity over time: one row per version of
     its expected close date and amount, valid from valid_from up to (not
     including) valid_until (null: still valid at the as-of date). A deal as
-    known at a date T is its version valid at T's end (docs/decisions/0051-the-deal-as-known-at-a-date.md).
+    known at a date T is its version valid at T's end (docs/decisions/0032-the-deal-as-known-at-a-date.md).
     - Saved versions: the opportunity_history rows saved by the as-of date
       (is_saved). A row's null close_date or amount kept the previous value;
       before the first non-null one, the opportunity's current value.

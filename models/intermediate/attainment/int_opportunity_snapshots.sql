@@ -1,7 +1,7 @@
 {#-
     Every opportunity open at each date the forward view is seen at (the
     as-of date, and the prior dates of int_forward_periods), as known then
-    (docs/decisions/0051-the-deal-as-known-at-a-date.md):
+    (docs/decisions/0032-the-deal-as-known-at-a-date.md):
     - open at T: created by T and not closed at T (its current stage closed
       and close date on or before T: a deal closed after T was open at T);
     - its stage at T: the last stage it entered by T (stage history; without

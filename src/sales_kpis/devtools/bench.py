@@ -621,7 +621,7 @@ def measure_incremental(raw_dir: Path, run_dir: Path, options: BenchOptions, ful
     inc_dir.mkdir(parents=True, exist_ok=True)
     day_before = (datetime.strptime(options.as_of, "%Y-%m-%d") - timedelta(days=1)).strftime("%Y-%m-%d")
     # The incremental path, as `sales-kpis build` takes it once its check of the raw data passed
-    # (docs/decisions/0045-full-builds-by-default.md); the same vars every day, so dbt parses partially.
+    # (docs/decisions/0030-full-builds-by-default.md); the same vars every day, so dbt parses partially.
     daily_vars = {"incremental": True}
     say(f"incremental: full build as of {day_before} (untimed)")
     first = run_build_subprocess(raw_dir, inc_dir, replace(options, as_of=day_before), variables=daily_vars)
@@ -716,7 +716,7 @@ def _incremental_markdown(entry: dict[str, Any], full_wall: float, full_models: 
     lines = ["", "## Incremental build (one more day)", "",
              f"The warehouse built as of {entry['day_before']} (in {entry['first_build']['wall_seconds']:.1f} s), "
              "then `dbt build` again as of the as-of date with var `incremental` (the path `sales-kpis build` "
-             "takes when its check of the raw data passes, docs/decisions/0045-full-builds-by-default.md): the "
+             "takes when its check of the raw data passes, docs/decisions/0030-full-builds-by-default.md): the "
              "incremental facts recompute only what the day touched (docs/decisions/0006-incremental.md); "
              "everything downstream is rebuilt.", "",
              "| measure | incremental | full build | ratio |", "|---|---:|---:|---:|",
