@@ -10,9 +10,10 @@ import dataclasses
 import re
 from pathlib import Path
 
-import jinja2
 import pytest
 import yaml
+
+from conftest import rendered_macros
 
 from sales_kpis import contract
 from sales_kpis.project import project_dir
@@ -25,15 +26,6 @@ MACROS = [ROOT / "macros" / "raw" / "raw_contract.sql", ROOT / "macros" / "raw" 
 
 
 # --------------------------------------------------------------------------- the dbt side
-
-
-class _Returned(Exception):
-    def __init__(self, value):
-        self.value = value
-
-
-def _dbt_return(value):
-    raise _Returned(value)
 
 
 def _graph() -> dict:
@@ -56,22 +48,8 @@ def _graph() -> dict:
 @pytest.fixture(scope="module")
 def jinja_macros():
     """The macros rendered with plain Jinja, dbt's `return()` handing back the value, as dbt's macro calls do."""
-    invoke = jinja2.runtime.Macro._invoke
-
-    def returning(self, arguments, autoescape):
-        try:
-            return invoke(self, arguments, autoescape)
-        except _Returned as returned:
-            return returned.value
-
-    environment = jinja2.Environment(extensions=["jinja2.ext.do"])
-    module = environment.from_string("\n".join(path.read_text() for path in MACROS)).make_module(
-        {"return": _dbt_return, "execute": True, "project_name": "sales_kpis", "graph": _graph()})
-    jinja2.runtime.Macro._invoke = returning
-    try:
+    with rendered_macros(MACROS, {"execute": True, "project_name": "sales_kpis", "graph": _graph()}) as module:
         yield module
-    finally:
-        jinja2.runtime.Macro._invoke = invoke
 
 
 def test_dbt_reads_the_same_tables_columns_and_keys(jinja_macros):
